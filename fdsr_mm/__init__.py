@@ -1,0 +1,14 @@
+"""fdsr_mm: Feature-Driven Super-Resolution for object detection, on MMagic and MMDetection.
+
+Importing the package registers its modules in the OpenMMLab registries (configs do it through
+``custom_imports = dict(imports=['fdsr_mm'])``) and allows torch>=2.6's ``weights_only`` loader to
+read the data types mmengine writes into training checkpoints (see
+:mod:`fdsr_mm.utils.checkpoint_safety`).
+"""
+from . import datasets, models, utils  # noqa: F401  (registration on import)
+from .utils import allow_mmengine_checkpoint_types
+from .version import __version__
+
+allow_mmengine_checkpoint_types()
+
+__all__ = ['__version__']

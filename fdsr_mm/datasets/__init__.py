@@ -1,0 +1,1 @@
+"""Data: synthetic images (and, later, SR degradations shared by training and evaluation)."""

@@ -1,0 +1,4 @@
+"""Small helpers shared by the package and its tools."""
+from .checkpoint_safety import MMENGINE_CHECKPOINT_TYPES, allow_mmengine_checkpoint_types
+
+__all__ = ['MMENGINE_CHECKPOINT_TYPES', 'allow_mmengine_checkpoint_types']

@@ -1,0 +1,51 @@
+"""DBPN generator: D-DBPN size and layout, odd input sizes, variants, registry build."""
+import pytest
+import torch
+
+from mmagic.registry import MODELS
+
+from fdsr_mm.models import DBPN
+
+
+def test_d_dbpn_x4_matches_the_official_network_size_and_keys():
+    net = DBPN()  # defaults = D-DBPN x4
+    assert sum(p.numel() for p in net.parameters()) == 10_426_358
+    sd = net.state_dict()
+    assert len(sd) == 155
+    assert sd['feat0.conv.weight'].shape == (256, 3, 3, 3)
+    assert sd['feat0.act.weight'].shape == (1,)  # one shared PReLU slope
+    assert sd['feat1.conv.weight'].shape == (64, 256, 1, 1)
+    assert sd['up1.up_conv1.deconv.weight'].shape == (64, 64, 8, 8)
+    assert sd['down2.conv.conv.weight'].shape == (64, 128, 1, 1)
+    assert sd['up7.conv.conv.weight'].shape == (64, 384, 1, 1)
+    assert sd['output_conv.conv.weight'].shape == (3, 448, 3, 3)
+    assert 'down7.conv.conv.weight' not in sd  # T=7 up units, 6 down units
+
+
+@pytest.mark.parametrize('scale', [2, 4, 8])
+@pytest.mark.parametrize('dense', [True, False])
+def test_output_is_exactly_scale_times_odd_input(scale, dense):
+    net = DBPN(mid_channels=8, base_channels=4, num_stages=3, scale=scale, dense=dense).eval()
+    with torch.no_grad():
+        out = net(torch.rand(2, 3, 7, 5))
+    assert out.shape == (2, 3, 7 * scale, 5 * scale)
+
+
+def test_bicubic_residual_adds_the_bicubic_upsampling():
+    torch.manual_seed(0)
+    net = DBPN(mid_channels=8, base_channels=4, num_stages=2, bicubic_residual=True).eval()
+    x = torch.rand(1, 3, 6, 6)
+    with torch.no_grad():
+        with_res = net(x)
+        net.bicubic_residual = False
+        without = net(x)
+    bicubic = torch.nn.functional.interpolate(x, scale_factor=4, mode='bicubic',
+                                              align_corners=False)
+    torch.testing.assert_close(with_res - without, bicubic, atol=1e-5, rtol=0)
+
+
+def test_registered_in_mmagic_models_and_rejects_bad_scale():
+    net = MODELS.build(dict(type='DBPN', mid_channels=8, base_channels=4, num_stages=2))
+    assert isinstance(net, DBPN)
+    with pytest.raises(ValueError, match='scale 2, 4 or 8'):
+        DBPN(scale=3)

@@ -1,0 +1,51 @@
+"""The installed stack: compiled mmcv ops, mmdet configs shipped with mmdet, mmagic models."""
+import subprocess
+import sys
+
+import torch
+
+
+def test_stack_imports_in_a_fresh_interpreter():
+    code = 'import fdsr_mm, mmdet, mmagic.models, mmcv.ops; print(mmcv.ops.nms.__module__)'
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert 'mmcv.ops' in out.stdout
+
+
+def test_mmcv_compiled_ops_run_on_cpu():
+    from mmcv.ops import RoIAlign, nms
+    boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.], [20., 20., 30., 30.]])
+    _, keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), iou_threshold=0.5)
+    assert keep.tolist() == [0, 2]
+    feats = torch.arange(16.).view(1, 1, 4, 4)
+    rois = torch.tensor([[0., 0., 0., 4., 4.]])
+    pooled = RoIAlign((1, 1), spatial_scale=1.0, sampling_ratio=2, aligned=False)(feats, rois)
+    # Average over the whole 4x4 map sampled bilinearly at 4 points: close to the mean 7.5.
+    assert abs(pooled.item() - 7.5) < 1.0
+
+
+def test_faster_rcnn_from_mmdet_config_runs_one_cpu_forward():
+    from mmdet.registry import MODELS
+    from mmdet.utils import register_all_modules
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmdet.structures import DetDataSample
+
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile('mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py')
+    cfg.model.backbone.init_cfg = None  # no download of ImageNet weights
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MODELS.build(cfg.model)
+    model.eval()
+    img = torch.randint(0, 256, (3, 96, 128), dtype=torch.uint8)
+    sample = DetDataSample(metainfo=dict(img_shape=(96, 128), ori_shape=(96, 128),
+                                         scale_factor=(1.0, 1.0), pad_shape=(96, 128)))
+    with torch.no_grad():
+        data = model.data_preprocessor(dict(inputs=[img], data_samples=[sample]), False)
+        results = model(**data, mode='predict')
+    assert len(results) == 1
+    pred = results[0].pred_instances
+    assert pred.bboxes.shape[1] == 4
+    assert len(pred.bboxes) == len(pred.scores) == len(pred.labels)
+    assert len(pred.bboxes) <= cfg.model.test_cfg.rcnn.max_per_img

@@ -1,0 +1,62 @@
+"""Test (evaluate) an fdsr_mm (MMagic) model checkpoint with the mmengine Runner.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--cfg-options k=v]
+    mim test fdsr_mm CONFIG --checkpoint CHECKPOINT [same arguments]
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.fileio import dump
+from mmengine.runner import Runner
+
+import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test an fdsr_mm model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument('--out', help='dump the metrics to this json/yaml/pkl file')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config, key=value pairs')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'Checkpoint {args.checkpoint} does not exist: pass the .pth file '
+                                'written by training (e.g. work_dirs/<config>/iter_N.pth).')
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if args.out:
+        # Atomic write: a crash never leaves a truncated results file behind.
+        ext = osp.splitext(args.out)[1].lstrip('.')
+        tmp = f'{args.out}.tmp'
+        dump(metrics, tmp, file_format=ext)
+        os.replace(tmp, args.out)
+    print(metrics)
+
+
+if __name__ == '__main__':
+    main()
