@@ -9,9 +9,22 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.fileio import dump
+from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
+
+
+class CollectTestMetrics(Hook):
+    """Keep the metrics the test loop reports (mmagic's MultiTestLoop.run returns None)."""
+
+    priority = 'LOWEST'
+
+    def __init__(self):
+        self.metrics = None
+
+    def after_test_epoch(self, runner, metrics=None):
+        self.metrics = metrics
 
 
 def parse_args():
@@ -48,7 +61,11 @@ def main():
     cfg.load_from = args.checkpoint
 
     runner = Runner.from_cfg(cfg)
+    collector = CollectTestMetrics()
+    runner.register_hook(collector)
     metrics = runner.test()
+    if metrics is None:
+        metrics = collector.metrics
     if args.out:
         # Atomic write: a crash never leaves a truncated results file behind.
         ext = osp.splitext(args.out)[1].lstrip('.')

@@ -1,1 +1,4 @@
-"""Data: synthetic images (and, later, SR degradations shared by training and evaluation)."""
+"""Data: the SR degradation shared by training and evaluation, synthetic images."""
+from .transforms import BicubicDegradation, bicubic_downsample
+
+__all__ = ['BicubicDegradation', 'bicubic_downsample']

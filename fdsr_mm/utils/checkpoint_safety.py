@@ -2,34 +2,55 @@
 
 mmengine 0.10.7 calls ``torch.load(path, map_location=...)`` without ``weights_only``, so under
 torch>=2.6 the safe unpickler refuses the non-tensor objects mmengine itself writes into every
-training checkpoint (the MessageHub's ``HistoryBuffer`` of logged scalars, numpy arrays and
-scalars inside it). Resuming then fails with "Weights only load failed ... Unsupported global:
-mmengine.logging.history_buffer.HistoryBuffer".
+training checkpoint: the MessageHub's ``HistoryBuffer`` of logged scalars (holding numpy arrays and
+scalars, and its statistics methods pickled as ``getattr(buffer, 'mean')``). Resuming then fails
+with "Weights only load failed ... Unsupported global: ...HistoryBuffer".
 
-We keep ``weights_only=True`` (the safe default, for our checkpoints and for files users download)
-and extend torch's allow-list with exactly the data types below. They only rebuild plain data
-(a buffer of numbers, numpy arrays and scalars); none of them can call arbitrary code. A file that
-references any other global (``os.system``, a custom class, ...) is still refused by ``torch.load``.
-Importing ``fdsr_mm`` registers the list; nothing turns the safety off.
+What we do, deliberately:
+
+* ``weights_only=True`` stays on for every file (ours, or one a user downloaded).
+* mmengine's loader for local files (``CheckpointLoader`` scheme ``''``, used by ``load_from``,
+  ``--resume`` and ``init_cfg=dict(type='Pretrained')``) is replaced by
+  :func:`load_local_checkpoint`, which extends torch's allow-list with exactly
+  :data:`MMENGINE_CHECKPOINT_TYPES` for the duration of that one load
+  (``torch.serialization.safe_globals``). Plain ``torch.load`` elsewhere in the process keeps torch's
+  own allow-list.
+* The extra types only rebuild data. ``builtins.getattr`` is the one callable: under torch's
+  unpickler a pickle may call only allow-listed globals, so attributes it fetches with ``getattr``
+  can never be called by the file itself. A file referencing anything else (``os.system``, a custom
+  class, ...) is still refused.
 """
 from typing import List
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+from numpy.core.multiarray import _reconstruct, scalar
+
+# The globals `torch.serialization.get_unsafe_globals_in_checkpoint` reports for an mmengine
+# 0.10.7 training checkpoint (numpy 1.26 pickle layout), plus the numpy dtype classes whose state
+# the unpickler must BUILD (e.g. numpy.dtypes.Float64DType for float64 arrays), and nothing else.
+_NUMPY_DTYPE_CLASSES = sorted({type(np.dtype(t)) for t in (
+    np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8, np.uint8,
+    np.bool_)}, key=str)
+MMENGINE_CHECKPOINT_TYPES: List[object] = [
+    HistoryBuffer, np.ndarray, np.dtype, *_NUMPY_DTYPE_CLASSES, _reconstruct, scalar, getattr]
 
 
-def _numpy_types() -> List[object]:
-    """numpy globals a pickled ndarray / numpy scalar references (numpy 1.x module layout)."""
-    from numpy.core.multiarray import _reconstruct, scalar
-    dtype_classes = {type(np.dtype(t)) for t in (np.float64, np.float32, np.float16, np.int64,
-                                                 np.int32, np.uint8, np.bool_)}
-    return [_reconstruct, scalar, np.ndarray, np.dtype, *sorted(dtype_classes, key=str)]
+def load_local_checkpoint(filename: str, map_location=None):
+    """``torch.load(filename, weights_only=True)`` accepting the mmengine checkpoint types.
 
-
-MMENGINE_CHECKPOINT_TYPES: List[object] = [HistoryBuffer, *_numpy_types()]
+    Drop-in for mmengine's ``load_from_local``.
+    """
+    import os.path as osp
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    with torch.serialization.safe_globals(MMENGINE_CHECKPOINT_TYPES):
+        return torch.load(filename, map_location=map_location, weights_only=True)
 
 
 def allow_mmengine_checkpoint_types() -> None:
-    """Add :data:`MMENGINE_CHECKPOINT_TYPES` to ``torch.serialization``'s safe globals."""
-    torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_TYPES)
+    """Make mmengine load local checkpoints through :func:`load_local_checkpoint`."""
+    CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)

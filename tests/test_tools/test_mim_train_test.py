@@ -3,7 +3,6 @@ import glob
 import os.path as osp
 
 import pytest
-import torch
 
 from conftest import run_mim
 
@@ -16,9 +15,10 @@ def data_options(root):
 
 
 def load_own_checkpoint(path):
-    """Load an mmengine checkpoint the way mmengine does (torch.load defaults, weights_only)."""
-    import fdsr_mm  # noqa: F401  (registers the allow-list of mmengine checkpoint types)
-    return torch.load(path, map_location='cpu')
+    """Load an mmengine checkpoint the way mmengine's Runner does (weights_only under torch 2.14)."""
+    import fdsr_mm  # noqa: F401  (installs the scoped checkpoint loader)
+    from mmengine.runner import CheckpointLoader
+    return CheckpointLoader.load_checkpoint(path, map_location='cpu')
 
 
 @pytest.fixture(scope='module')

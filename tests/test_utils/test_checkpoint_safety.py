@@ -1,15 +1,17 @@
-"""mmengine checkpoints load under torch's weights_only default; other pickles are still refused."""
+"""mmengine checkpoints load with weights_only through mmengine; other pickles are still refused."""
 import pickle
 
 import numpy as np
 import pytest
 import torch
 from mmengine.logging import MessageHub
+from mmengine.runner import CheckpointLoader
 
-import fdsr_mm  # noqa: F401
+import fdsr_mm  # noqa: F401  (installs the scoped loader)
 
 
-def test_message_hub_state_loads_with_weights_only(tmp_path):
+@pytest.fixture
+def mmengine_style_checkpoint(tmp_path):
     hub = MessageHub.get_instance('test_checkpoint_safety')
     hub.update_scalar('train/loss', 0.5)
     hub.update_scalar('train/loss', np.float64(0.25))
@@ -17,7 +19,11 @@ def test_message_hub_state_loads_with_weights_only(tmp_path):
     path = tmp_path / 'ckpt.pth'
     torch.save({'message_hub': hub.state_dict(), 'meta': {'iter': 7, 'seed': np.int64(3)},
                 'state_dict': {'w': torch.ones(2)}}, path)
-    ckpt = torch.load(path, map_location='cpu')  # torch's default: weights_only=True
+    return path
+
+
+def test_message_hub_state_loads_through_mmengine(mmengine_style_checkpoint):
+    ckpt = CheckpointLoader.load_checkpoint(str(mmengine_style_checkpoint), map_location='cpu')
     restored = MessageHub.get_instance('test_checkpoint_safety_restored')
     restored.load_state_dict(ckpt['message_hub'])
     assert restored.get_scalar('train/loss').current() == 0.25
@@ -25,13 +31,19 @@ def test_message_hub_state_loads_with_weights_only(tmp_path):
     assert ckpt['meta']['seed'] == 3
 
 
+def test_the_allow_list_is_scoped_to_mmengine_loading(mmengine_style_checkpoint):
+    # A plain torch.load elsewhere keeps torch's own allow-list: nothing was widened globally.
+    with pytest.raises(pickle.UnpicklingError, match='Weights only load failed'):
+        torch.load(mmengine_style_checkpoint, map_location='cpu')
+
+
 class _Exploit:
     def __reduce__(self):
         return (print, ('this must never run',))
 
 
-def test_unknown_globals_are_still_refused(tmp_path):
+def test_unknown_globals_are_still_refused_by_the_mmengine_loader(tmp_path):
     path = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'payload': _Exploit()}, path)
-    with pytest.raises(pickle.UnpicklingError, match='Weights only load failed'):
-        torch.load(path, map_location='cpu')
+    with pytest.raises(pickle.UnpicklingError, match='GLOBAL print was not an allowed global'):
+        CheckpointLoader.load_checkpoint(str(path), map_location='cpu')

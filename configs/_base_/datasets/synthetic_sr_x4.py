@@ -1,5 +1,6 @@
 # Synthetic HR images written by `python tools/make_synthetic_sr.py data/synthetic_sr`.
-# LR is made on the fly: MATLAB-like bicubic x1/4 of the (cropped) HR image, as in SR papers.
+# LR is made on the fly: MATLAB-like bicubic x1/4 of the (cropped) HR image, rounded to uint8
+# as a saved LR image would be (fdsr_mm BicubicDegradation), as in SR papers.
 # Images load as RGB uint8; the model's DataPreprocessor maps them to RGB [0, 1].
 scale = 4
 data_root = 'data/synthetic_sr'
@@ -9,8 +10,7 @@ train_pipeline = [
     dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb',
          imdecode_backend='cv2'),
     dict(type='Crop', keys=['gt'], crop_size=(gt_patch_size, gt_patch_size), random_crop=True),
-    dict(type='CopyValues', src_keys=['gt'], dst_keys=['img']),
-    dict(type='MATLABLikeResize', keys=['img'], scale=1 / scale),
+    dict(type='BicubicDegradation', scale=scale),
     dict(type='Flip', keys=['img', 'gt'], flip_ratio=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
@@ -18,9 +18,8 @@ test_pipeline = [
     dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb',
          imdecode_backend='cv2'),
     dict(type='SetValues', dictionary=dict(scale=scale)),
-    dict(type='ModCrop', key='gt'),
-    dict(type='CopyValues', src_keys=['gt'], dst_keys=['img']),
-    dict(type='MATLABLikeResize', keys=['img'], scale=1 / scale),
+    dict(type='ModCrop', key='gt'),  # HR border pixels beyond a multiple of the scale
+    dict(type='BicubicDegradation', scale=scale),
     dict(type='PackInputs'),
 ]
 

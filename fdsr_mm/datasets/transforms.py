@@ -1,0 +1,64 @@
+"""The SR degradation shared by training and evaluation: MATLAB-like bicubic x1/scale.
+
+SR papers (DBPN, EDSR, RCAN, FDSR) make LR images with MATLAB's ``imresize(HR, 1/scale,
+'bicubic')`` (antialiased bicubic) and save them as 8-bit images. :func:`bicubic_downsample`
+reproduces that with MMagic's MATLAB-like resize, then rounds and clips to uint8 exactly as a saved
+LR image would be (MMagic's ``MATLABLikeResize`` returns unclipped float64 instead).
+"""
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmagic.datasets.transforms import MATLABLikeResize
+from mmagic.registry import TRANSFORMS
+
+
+def bicubic_downsample(img: np.ndarray, scale: int) -> np.ndarray:
+    """MATLAB-like antialiased bicubic downsampling by an integer factor.
+
+    Args:
+        img: (H, W, C) or (H, W) uint8, any channel order (channels are independent); H and W
+            must be multiples of ``scale`` (mod-crop first).
+        scale: Integer downsampling factor.
+
+    Returns:
+        np.ndarray: (H/scale, W/scale[, C]) uint8, rounded and clipped to [0, 255].
+    """
+    if img.dtype != np.uint8:
+        raise TypeError(f'bicubic_downsample expects a uint8 image, got {img.dtype}.')
+    h, w = img.shape[:2]
+    if h % scale or w % scale:
+        raise ValueError(f'Image size {h}x{w} is not a multiple of the scale {scale}: mod-crop it '
+                         'first (mmagic ModCrop, or a crop size that is a multiple of the scale).')
+    resized = MATLABLikeResize(keys=['img'], scale=1 / scale).transform(
+        dict(img=img.astype(np.float32)))['img']
+    if img.ndim == 2:
+        resized = resized[..., 0]
+    return np.clip(np.round(resized), 0, 255).astype(np.uint8)
+
+
+@TRANSFORMS.register_module()
+class BicubicDegradation(BaseTransform):
+    """Make the LR input from the HR target on the fly: ``lq_key = bicubic_downsample(gt_key)``.
+
+    Required keys: ``gt_key`` ((H, W, 3) uint8, H and W multiples of ``scale``).
+    Added keys: ``lq_key`` ((H/scale, W/scale, 3) uint8, same channel order), ``scale``.
+
+    Args:
+        scale (int): Downsampling factor (4 in the FDSR paper).
+        gt_key (str): Key of the HR image. Default: 'gt'.
+        lq_key (str): Key the LR image is written to. Default: 'img'.
+    """
+
+    def __init__(self, scale: int = 4, gt_key: str = 'gt', lq_key: str = 'img'):
+        self.scale = scale
+        self.gt_key = gt_key
+        self.lq_key = lq_key
+
+    def transform(self, results: dict) -> dict:
+        results[self.lq_key] = bicubic_downsample(results[self.gt_key], self.scale)
+        results['scale'] = self.scale
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(scale={self.scale}, gt_key={self.gt_key!r}, '
+                f'lq_key={self.lq_key!r})')
