@@ -41,7 +41,10 @@ class BicubicDegradation(BaseTransform):
     """Make the LR input from the HR target on the fly: ``lq_key = bicubic_downsample(gt_key)``.
 
     Required keys: ``gt_key`` ((H, W, 3) uint8, H and W multiples of ``scale``).
-    Added keys: ``lq_key`` ((H/scale, W/scale, 3) uint8, same channel order), ``scale``.
+    Added keys: ``lq_key`` ((H/scale, W/scale, 3) uint8, same channel order), ``scale``, and the
+    LR image's ``{lq_key}_channel_order`` / ``{lq_key}_color_type`` copied from the HR image's.
+    MMagic's DataPreprocessor reads the latter to put the SR output in the same channel order as
+    ``gt_img`` before metrics (without them it assumes BGR and PSNR compares swapped channels).
 
     Args:
         scale (int): Downsampling factor (4 in the FDSR paper).
@@ -57,6 +60,9 @@ class BicubicDegradation(BaseTransform):
     def transform(self, results: dict) -> dict:
         results[self.lq_key] = bicubic_downsample(results[self.gt_key], self.scale)
         results['scale'] = self.scale
+        for meta in ('channel_order', 'color_type'):
+            if f'{self.gt_key}_{meta}' in results:
+                results[f'{self.lq_key}_{meta}'] = results[f'{self.gt_key}_{meta}']
         return results
 
     def __repr__(self):
