@@ -86,7 +86,7 @@ pip_install() {
 rm -f "$MARKER"
 
 # ---------------------------------------------------------------------------------------------
-STEP="build tools (setuptools<81, wheel, ninja)"
+STEP="build tools (setuptools<80, wheel, ninja)"
 say "$STEP"
 pip_install -q -r requirements/build.txt
 
