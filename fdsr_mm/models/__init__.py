@@ -1,4 +1,5 @@
 """Models registered in MMagic's ``MODELS`` on import."""
 from .dbpn_net import DBPN
+from .rcan_net import RCANNet
 
-__all__ = ['DBPN']
+__all__ = ['DBPN', 'RCANNet']
