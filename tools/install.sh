@@ -107,7 +107,7 @@ else
     WHEEL=$(ls "$WHEEL_DIR"/mmcv-*.whl 2>/dev/null | head -n1 || true)
     if [ -z "$WHEEL" ]; then
         say "no cached mmcv wheel for torch $TORCH_VERSION ($OPS ops): building mmcv $MMCV_VERSION from source."
-        say "THIS IS THE LONG STEP: about 25-30 minutes on 2 cores (MAX_JOBS=$MAX_JOBS). Progress every minute."
+        say "THIS IS THE LONG STEP: about 15-25 minutes on 2 cores (MAX_JOBS=$MAX_JOBS). Progress every minute."
         BUILD=$(mktemp -d "$FDSR_MM_HOME/logs/mmcv-build.XXXXXX")
         LOG="$FDSR_MM_HOME/logs/mmcv-build-$(date +%Y%m%d-%H%M%S).log"
         "${PIP[@]}" download -q --no-deps --no-binary :all: -d "$BUILD" "mmcv==$MMCV_VERSION"
