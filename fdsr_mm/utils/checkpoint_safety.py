@@ -20,6 +20,7 @@ What we do, deliberately:
   can never be called by the file itself. A file referencing anything else (``os.system``, a custom
   class, ...) is still refused.
 """
+import os.path as osp
 from typing import List
 
 import numpy as np
@@ -43,7 +44,6 @@ def load_local_checkpoint(filename: str, map_location=None):
 
     Drop-in for mmengine's ``load_from_local``.
     """
-    import os.path as osp
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
