@@ -1,6 +1,7 @@
 # A tiny DBPN (dense, T=2, 16 channels, bicubic residual) trained pixel-only on synthetic images for 200
 # iterations: the README's smoke-scale main job and the model of the mim train/resume tests.
-_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/synthetic_sr_x4.py']
+_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/synthetic_sr_x4.py',
+          '../_base_/schedules/adam-lr3e-3_200i.py']
 
 scale = 4
 model = dict(
@@ -14,12 +15,4 @@ model = dict(
     test_cfg=dict(),
     # uint8 RGB images -> RGB [0, 1] for the generator; outputs are mapped back to [0, 255].
     data_preprocessor=dict(type='DataPreprocessor', mean=[0., 0., 0.], std=[255., 255., 255.]))
-
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=200, val_interval=100)
-optim_wrapper = dict(type='OptimWrapper',
-                     optimizer=dict(type='Adam', lr=3e-3, betas=(0.9, 0.999), eps=1e-8))
-param_scheduler = dict(type='MultiStepLR', by_epoch=False, milestones=[150], gamma=0.5)
-default_hooks = dict(
-    logger=dict(interval=20),
-    checkpoint=dict(interval=100))
-randomness = dict(seed=0)
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=100))

@@ -1,18 +1,7 @@
-# The paper's "D-DBPN" row: the official D-DBPN x4 weights fine-tuned pixel-only (beta = 0) with
-# the same data and schedule as FDSR. Convert the official weights first:
+# The paper's "D-DBPN" row and the pixel-only point of Fig. 3: the FDSR setting with beta = 0
+# (no feature term is built), i.e. the official D-DBPN x4 fine-tuned with alpha * L1 only on the
+# same data and schedule. Convert the official weights first:
 #   python tools/convert_dbpn_official.py DBPN_x4.pth checkpoints/dbpn_x4_official.pth
-_base_ = ['../_base_/default_runtime.py', '../_base_/datasets/coco_sr_x4.py',
-          '../_base_/schedules/adam_2000k.py']
+_base_ = ['../fdsr/fdsr_ddbpn-x4_maskrcnn-r50c4-a0.5b1_1xb8-2000k_coco20k.py']
 
-scale = 4
-model = dict(
-    type='BaseEditModel',
-    generator=dict(
-        type='DBPN', scale=scale,  # D-DBPN defaults: 256/64 channels, T=7, dense
-        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/dbpn_x4_official.pth',
-                      prefix='generator.')),
-    pixel_loss=dict(type='L1Loss', loss_weight=1.0, reduction='mean'),
-    train_cfg=dict(),
-    test_cfg=dict(),
-    data_preprocessor=dict(type='DataPreprocessor', mean=[0., 0., 0.], std=[255., 255., 255.]))
-default_hooks = dict(checkpoint=dict(interval=50_000))
+model = dict(feature_loss=dict(loss_weight=0.))

@@ -1,5 +1,9 @@
-"""Models registered in MMagic's ``MODELS`` on import."""
+"""Models registered on import: generators, the FDSR restorer and its feature loss in MMagic's
+``MODELS``; the VGG19 feature trunk (an ImageNet feature prior) in MMDetection's ``MODELS``."""
 from .dbpn_net import DBPN
+from .detector_feature_loss import DetectorFeatureLoss
+from .fdsr import FDSR
 from .rcan_net import RCANNet
+from .vgg_features import VGG19Features
 
-__all__ = ['DBPN', 'RCANNet']
+__all__ = ['DBPN', 'DetectorFeatureLoss', 'FDSR', 'RCANNet', 'VGG19Features']
