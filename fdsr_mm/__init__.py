@@ -5,7 +5,7 @@ Importing the package registers its modules in the OpenMMLab registries (configs
 read the data types mmengine writes into training checkpoints (see
 :mod:`fdsr_mm.utils.checkpoint_safety`).
 """
-from . import apis, datasets, models, utils  # noqa: F401  (registration on import)
+from . import apis, datasets, evaluation, models, utils  # noqa: F401  (registration on import)
 from .utils import allow_mmengine_checkpoint_types
 from .version import __version__
 

@@ -1,4 +1,9 @@
-"""High-level entry points: SR inference on whole images (tiled when large)."""
+"""High-level entry points: SR inference on whole images (tiled when large), the SR -> detection
+cascade evaluation."""
+from .cascade import SRMethod, build_sr_generator, parse_method, run_cascade
 from .super_resolve import super_resolve_image, super_resolve_tensor
 
-__all__ = ['super_resolve_image', 'super_resolve_tensor']
+__all__ = [
+    'super_resolve_image', 'super_resolve_tensor', 'SRMethod', 'build_sr_generator',
+    'parse_method', 'run_cascade'
+]

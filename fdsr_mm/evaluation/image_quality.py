@@ -1,0 +1,118 @@
+"""Image-quality metrics of an SR result against its HR reference: PSNR (RGB, Y), SSIM, FSIM(c).
+
+Every metric takes the two images exactly as they would be saved: (H, W, 3) uint8 RGB arrays of
+the same size (the SR result quantised to uint8, the mod-cropped HR image). PSNR and SSIM are
+MMagic's functions (``mmagic.evaluation.metrics.psnr`` / ``ssim``: [0, 255] range, ``crop_border``
+pixels shaved on every side, Y = ITU-R BT.601 luma of MMagic's ``rgb2ycbcr``), i.e. the numbers an
+MMagic ``PSNR``/``SSIM`` metric reports with ``crop_border=scale``. FSIM (luminance, the YIQ ``Y``
+channel) and FSIMc (with the chromatic I, Q channels) are ``piq.fsim`` on the same shaved images.
+
+PSNR of identical images is ``inf`` (MSE 0); means over images containing an ``inf`` are ``inf``.
+"""
+import math
+from typing import Dict, Iterable, Sequence
+
+import numpy as np
+import piq
+import torch
+
+from mmagic.evaluation.metrics import psnr as mmagic_psnr
+from mmagic.evaluation.metrics import ssim as mmagic_ssim
+
+#: Metric names, in table order.
+IQ_METRICS = ('psnr', 'psnr_y', 'ssim', 'fsim', 'fsimc')
+
+
+def _check_pair(sr: np.ndarray, hr: np.ndarray) -> None:
+    for name, img in (('sr', sr), ('hr', hr)):
+        if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+            raise ValueError(f'{name} must be an (H, W, 3) uint8 RGB image, got '
+                             f'{img.dtype} {img.shape}.')
+    if sr.shape != hr.shape:
+        raise ValueError(f'SR {sr.shape} and HR {hr.shape} differ in size: the SR result must '
+                         'have the size of the mod-cropped HR image.')
+
+
+def _shave(img: np.ndarray, shave: int) -> np.ndarray:
+    if shave <= 0:
+        return img
+    if min(img.shape[:2]) <= 2 * shave:
+        raise ValueError(f'Image of {img.shape[:2]} is too small to shave {shave} px per side.')
+    return img[shave:-shave, shave:-shave]
+
+
+def psnr_rgb(sr: np.ndarray, hr: np.ndarray, shave: int = 0) -> float:
+    """PSNR (dB) over the three RGB channels.
+
+    Args:
+        sr, hr: (H, W, 3) uint8 RGB images.
+        shave: Pixels ignored on each border (the SR convention is ``shave = scale``).
+
+    Returns:
+        float: PSNR in dB; ``inf`` for identical images.
+    """
+    _check_pair(sr, hr)
+    return float(mmagic_psnr(sr, hr, crop_border=shave, channel_order='rgb'))
+
+
+def psnr_y(sr: np.ndarray, hr: np.ndarray, shave: int = 0) -> float:
+    """PSNR (dB) on the BT.601 luma Y (MMagic ``convert_to='Y'``, range [16, 235])."""
+    _check_pair(sr, hr)
+    return float(mmagic_psnr(sr, hr, crop_border=shave, convert_to='Y', channel_order='rgb'))
+
+
+def ssim_rgb(sr: np.ndarray, hr: np.ndarray, shave: int = 0) -> float:
+    """SSIM (11x11 Gaussian window, sigma 1.5) averaged over the RGB channels, in [-1, 1]."""
+    _check_pair(sr, hr)
+    return float(mmagic_ssim(sr, hr, crop_border=shave, channel_order='rgb'))
+
+
+def fsim(sr: np.ndarray, hr: np.ndarray, shave: int = 0, chromatic: bool = False) -> float:
+    """FSIM (``chromatic=False``, luminance) or FSIMc (``chromatic=True``) via ``piq.fsim``.
+
+    Args:
+        sr, hr: (H, W, 3) uint8 RGB images; passed to piq as (1, 3, H, W) float in [0, 255]
+            with ``data_range=255`` (piq converts RGB to YIQ and uses Y for the luminance FSIM).
+        shave: Pixels ignored on each border.
+        chromatic: Include the I, Q chromatic similarity (FSIMc).
+
+    Returns:
+        float: Similarity, 1.0 for identical images.
+    """
+    _check_pair(sr, hr)
+    x, y = (torch.from_numpy(np.ascontiguousarray(_shave(im, shave))).permute(2, 0, 1)[None]
+            .double() for im in (sr, hr))
+    with torch.no_grad():
+        return float(piq.fsim(x, y, data_range=255., chromatic=chromatic))
+
+
+def image_quality(sr: np.ndarray, hr: np.ndarray, shave: int = 0,
+                  metrics: Sequence[str] = IQ_METRICS) -> Dict[str, float]:
+    """The requested metrics of one SR/HR pair.
+
+    Args:
+        sr, hr: (H, W, 3) uint8 RGB images of the same size.
+        shave: Pixels ignored on each border (``scale`` in the FDSR protocol).
+        metrics: Names from :data:`IQ_METRICS`.
+
+    Returns:
+        dict: ``{name: value}``.
+    """
+    funcs = dict(psnr=psnr_rgb, psnr_y=psnr_y, ssim=ssim_rgb,
+                 fsim=lambda a, b, s: fsim(a, b, s, chromatic=False),
+                 fsimc=lambda a, b, s: fsim(a, b, s, chromatic=True))
+    unknown = set(metrics) - set(funcs)
+    if unknown:
+        raise ValueError(f'Unknown image-quality metrics {sorted(unknown)}; '
+                         f'choose from {IQ_METRICS}.')
+    return {name: funcs[name](sr, hr, shave) for name in metrics}
+
+
+def mean_metric(values: Iterable[float]) -> float:
+    """Mean over images; ``inf`` if any value is ``inf`` (identical images), ``nan`` if empty."""
+    values = list(values)
+    if not values:
+        return float('nan')
+    if any(math.isinf(v) for v in values):
+        return float('inf')
+    return float(np.mean(values))

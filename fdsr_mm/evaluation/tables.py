@@ -1,0 +1,200 @@
+"""Paper-shaped result tables of the cascade evaluation (Markdown, CSV, JSON), written atomically.
+
+A *cascade result* is the dict :func:`fdsr_mm.apis.run_cascade` returns and writes as
+``results.json``::
+
+    dict(detector=dict(name, config, checkpoint), metric='coco' | 'voc', scale=4,
+         dataset=dict(num_images, num_evaluated, failed_images=[dict(file, reason)], ...),
+         methods=dict(<method>=dict(iq=dict(psnr, psnr_y, ssim, fsim, fsimc) or {},
+                                    det=dict(AP, AP50, AP75, APS, APM, APL) or dict(mAP))))
+
+Detection numbers are percentages (mmdet's fractions x 100); PSNR in dB; FSIM/SSIM in [0, 1].
+Non-finite floats (PSNR of identical images) are stored in JSON as the strings ``"inf"``/``"nan"``
+(strict JSON has no infinity) and read back as floats by :func:`load_results`.
+
+Tables (FDSR paper, Tables 1-3):
+    * Table 1 (COCO, one detector): methods as columns; rows PSNR, FSIM, AP, AP0.5, AP0.75, APS,
+      APM, APL, then the extra image-quality rows PSNR-Y, SSIM, FSIMc.
+    * Table 2 (several detectors): one row per detector, its AP under every method.
+    * Table 3 (VOC, SSD): one row per method; PSNR, FSIM, mAP.
+"""
+import csv
+import io
+import json
+import math
+import os
+import os.path as osp
+import tempfile
+from typing import Dict, List, Optional, Sequence
+
+#: (row label, section, key) of Table 1.
+TABLE1_ROWS = (('PSNR', 'iq', 'psnr'), ('FSIM', 'iq', 'fsim'), ('AP', 'det', 'AP'),
+               ('AP0.5', 'det', 'AP50'), ('AP0.75', 'det', 'AP75'), ('APS', 'det', 'APS'),
+               ('APM', 'det', 'APM'), ('APL', 'det', 'APL'), ('PSNR-Y', 'iq', 'psnr_y'),
+               ('SSIM', 'iq', 'ssim'), ('FSIMc', 'iq', 'fsimc'))
+#: (column label, section, key) of Table 3.
+TABLE3_COLS = (('PSNR', 'iq', 'psnr'), ('FSIM', 'iq', 'fsim'), ('mAP', 'det', 'mAP'),
+               ('PSNR-Y', 'iq', 'psnr_y'), ('SSIM', 'iq', 'ssim'), ('FSIMc', 'iq', 'fsimc'))
+_DIGITS = dict(psnr=2, psnr_y=2, ssim=4, fsim=4, fsimc=4)
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + osp.basename(path) + '.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _encode(obj):
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return 'nan' if math.isnan(obj) else ('inf' if obj > 0 else '-inf')
+    if isinstance(obj, dict):
+        return {k: _encode(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_encode(v) for v in obj]
+    return obj
+
+
+def _decode(obj):
+    if isinstance(obj, str) and obj in ('inf', '-inf', 'nan'):
+        return float(obj)
+    if isinstance(obj, dict):
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    return obj
+
+
+def dump_json(obj, path: str) -> None:
+    """Atomically write ``obj`` as strict JSON (non-finite floats as strings)."""
+    atomic_write_text(path, json.dumps(_encode(obj), indent=2, allow_nan=False) + '\n')
+
+
+def load_results(path: str) -> dict:
+    """Read a ``results.json`` written by :func:`dump_json` (``"inf"`` strings back to floats)."""
+    with open(path, encoding='utf-8') as f:
+        return _decode(json.load(f))
+
+
+def _fmt(value: Optional[float], key: str) -> str:
+    if value is None:
+        return '-'
+    if isinstance(value, float) and math.isinf(value):
+        return 'inf'
+    if isinstance(value, float) and math.isnan(value):
+        return 'nan'
+    return f'{value:.{_DIGITS.get(key, 1)}f}'
+
+
+def _get(result: dict, method: str, section: str, key: str) -> Optional[float]:
+    return result['methods'][method].get(section, {}).get(key)
+
+
+def _markdown(header: Sequence[str], rows: List[Sequence[str]]) -> str:
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(r) + ' |' for r in rows]
+    return '\n'.join(lines) + '\n'
+
+
+def _csv(header: Sequence[str], rows: List[Sequence[str]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator='\n')
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _footer(result: dict) -> str:
+    ds = result['dataset']
+    lines = [f"\nDetector: {result['detector']['name']} ({result['detector']['config']}); "
+             f"x{result['scale']} bicubic degradation; "
+             f"{ds['num_evaluated']} of {ds['num_images']} images evaluated."]
+    if ds.get('failed_images'):
+        lines.append(f"{len(ds['failed_images'])} image(s) excluded for every method "
+                     f"(see failed_images in results.json): " + ', '.join(
+                         f"{f['file']} ({f['reason']})" for f in ds['failed_images'][:10]) +
+                     (' ...' if len(ds['failed_images']) > 10 else ''))
+    if ds.get('grayscale_images'):
+        lines.append(f"{ds['grayscale_images']} grayscale image(s) converted to RGB.")
+    if ds.get('modcropped_images'):
+        lines.append(f"{ds['modcropped_images']} image(s) mod-cropped to a multiple of "
+                     f"{result['scale']}.")
+    return '\n'.join(lines) + '\n'
+
+
+def table1(result: dict) -> Dict[str, str]:
+    """Table 1: methods as columns. Returns ``dict(markdown=..., csv=...)``."""
+    methods = list(result['methods'])
+    header = ['Method'] + methods
+    section_rows = TABLE1_ROWS if result['metric'] == 'coco' else (
+        ('PSNR', 'iq', 'psnr'), ('FSIM', 'iq', 'fsim'), ('mAP', 'det', 'mAP'),
+        ('PSNR-Y', 'iq', 'psnr_y'), ('SSIM', 'iq', 'ssim'), ('FSIMc', 'iq', 'fsimc'))
+    rows = [[label] + [_fmt(_get(result, m, sec, key), key) for m in methods]
+            for label, sec, key in section_rows]
+    return dict(markdown=_markdown(header, rows) + _footer(result), csv=_csv(header, rows))
+
+
+def table3(result: dict) -> Dict[str, str]:
+    """Table 3: one row per method; PSNR, FSIM, mAP (+ PSNR-Y, SSIM, FSIMc)."""
+    header = ['Method'] + [c[0] for c in TABLE3_COLS]
+    rows = [[m] + [_fmt(_get(result, m, sec, key), key) for _, sec, key in TABLE3_COLS]
+            for m in result['methods']]
+    return dict(markdown=_markdown(header, rows) + _footer(result), csv=_csv(header, rows))
+
+
+def table2(results: Sequence[dict], methods: Optional[Sequence[str]] = None) -> Dict[str, str]:
+    """Table 2: detectors as rows, methods as columns, AP (COCO) or mAP (VOC) in each cell.
+
+    Args:
+        results: Cascade results of several detectors (one ``results.json`` each).
+        methods: Column order; default: the methods of all results in first-seen order.
+    """
+    if methods is None:
+        methods = []
+        for r in results:
+            methods += [m for m in r['methods'] if m not in methods]
+    header = ['Detector', 'Metric'] + list(methods)
+    rows = []
+    for r in results:
+        key = 'AP' if r['metric'] == 'coco' else 'mAP'
+        rows.append([r['detector']['name'], key] + [
+            _fmt(_get(r, m, 'det', key), key) if m in r['methods'] else '-' for m in methods])
+    return dict(markdown=_markdown(header, rows), csv=_csv(header, rows))
+
+
+def write_tables(result: dict, out_dir: str) -> Dict[str, str]:
+    """Write ``results.json`` and the paper table of ``result`` (``table1`` for COCO metrics,
+    ``table3`` for VOC) as ``.md`` and ``.csv`` into ``out_dir``, atomically.
+
+    Returns:
+        dict: ``{kind: path}`` of the written files.
+    """
+    name = 'table1' if result['metric'] == 'coco' else 'table3'
+    tab = table1(result) if name == 'table1' else table3(result)
+    paths = dict(json=osp.join(out_dir, 'results.json'),
+                 markdown=osp.join(out_dir, f'{name}.md'), csv=osp.join(out_dir, f'{name}.csv'))
+    dump_json(result, paths['json'])
+    atomic_write_text(paths['markdown'], tab['markdown'])
+    atomic_write_text(paths['csv'], tab['csv'])
+    return paths
+
+
+def merge_tables(result_files: Sequence[str], out_dir: str,
+                 methods: Optional[Sequence[str]] = None) -> Dict[str, str]:
+    """Merge per-detector ``results.json`` files into Table 2 (``table2.{md,csv,json}``)."""
+    results = [load_results(p) for p in result_files]
+    tab = table2(results, methods)
+    paths = dict(json=osp.join(out_dir, 'table2.json'), markdown=osp.join(out_dir, 'table2.md'),
+                 csv=osp.join(out_dir, 'table2.csv'))
+    dump_json(dict(sources=list(result_files), results=results), paths['json'])
+    atomic_write_text(paths['markdown'], tab['markdown'])
+    atomic_write_text(paths['csv'], tab['csv'])
+    return paths

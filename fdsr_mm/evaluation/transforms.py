@@ -1,0 +1,68 @@
+"""Test-pipeline loader that feeds a detector the cached SR image instead of the HR file.
+
+The cascade's detection pass runs a detector's own mmdet test pipeline over a dataset whose
+annotations are in HR coordinates. :class:`LoadCascadeImage` replaces the pipeline's
+``LoadImageFromFile``: it maps each HR ``img_path`` to the SR image the SR pass cached for it and
+maps the raw ground truth (``results['instances']``, read by a later ``LoadAnnotations``) through
+the same HR geometry the SR pass used: optional resize to a fixed HR size (the paper's 300x300
+VOC setting), then mod-crop to a multiple of the scale (boxes clipped; boxes left with no area
+become ``ignore_flag=1``). Metrics that read the ground truth from the data samples (VOCMetric) so
+see exactly the image the detector saw; CocoMetric reads the derived annotation file the SR pass
+wrote with the same geometry.
+"""
+import json
+import os.path as osp
+
+import numpy as np
+from mmcv.transforms import LoadImageFromFile
+
+from mmdet.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class LoadCascadeImage(LoadImageFromFile):
+    """Load the cached SR image of ``results['img_path']`` (BGR uint8, like LoadImageFromFile).
+
+    Args:
+        index_file (str): JSON written by the SR pass: ``{hr_img_path: dict(file=<path relative
+            to image_dir>, fx, fy, hw=[H, W])}`` where ``fx, fy`` scale HR coordinates to the
+            (resized) HR image and ``hw`` is its mod-cropped size.
+        image_dir (str): Folder of one SR method's cached images.
+        **kwargs: Passed to mmcv ``LoadImageFromFile`` (``to_float32``, ``backend_args``, ...).
+    """
+
+    def __init__(self, index_file: str, image_dir: str, **kwargs):
+        kwargs.pop('color_type', None)
+        super().__init__(color_type='color', **kwargs)
+        self.index_file = index_file
+        self.image_dir = image_dir
+        with open(index_file, encoding='utf-8') as f:
+            self.index = json.load(f)
+
+    def transform(self, results: dict) -> dict:
+        hr_path = results['img_path']
+        entry = self.index.get(hr_path)
+        if entry is None:
+            raise KeyError(f'{hr_path} is not in the SR cache index {self.index_file}: the '
+                           'detection pass must use the dataset the SR pass prepared.')
+        results['hr_img_path'] = hr_path
+        results['img_path'] = osp.join(self.image_dir, entry['file'])
+        results = super().transform(results)
+        h, w = results['img_shape']
+        if [h, w] != list(entry['hw']):
+            raise ValueError(f"Cached image {results['img_path']} is {h}x{w}, expected "
+                             f"{entry['hw']}: the cache is stale, delete it and rerun.")
+        for inst in results.get('instances', []):
+            x1, y1, x2, y2 = inst['bbox']
+            box = np.array([x1 * entry['fx'], y1 * entry['fy'], x2 * entry['fx'],
+                            y2 * entry['fy']])
+            box[0::2] = box[0::2].clip(0, w)
+            box[1::2] = box[1::2].clip(0, h)
+            inst['bbox'] = box.tolist()
+            if box[2] <= box[0] or box[3] <= box[1]:
+                inst['ignore_flag'] = 1
+        return results
+
+    def __repr__(self):
+        return (f'{self.__class__.__name__}(index_file={self.index_file!r}, '
+                f'image_dir={self.image_dir!r})')

@@ -1,0 +1,107 @@
+"""Cascade evaluation (FDSR paper, Tables 1-3): bicubic x1/scale -> SR -> mmdet detector.
+
+For one detector and one or more SR methods, downsample every HR test image by ``--scale`` with
+the training operator (MATLAB-like bicubic), super-resolve it, run the detector with its own test
+pipeline on the SR image and score detection with the config's CocoMetric / VOCMetric against the
+HR annotations; score PSNR (RGB, Y; shave = scale), SSIM, FSIM and FSIMc against the mod-cropped
+HR image. See :mod:`fdsr_mm.apis.cascade` for the two passes and the cache layout.
+
+SR methods (``--methods``, table columns in this order):
+    hr                          the (mod-cropped) HR images themselves
+    bicubic                     MATLAB-like bicubic x``scale`` upsampling of the LR images
+    NAME=CONFIG:CHECKPOINT      ``model.generator`` of an MMagic config (path or mmagic::...)
+                                with the weights of an mmengine checkpoint (restorer or bare
+                                generator), e.g. dbpn=configs/dbpn/x.py:work_dirs/x/iter_200.pth
+
+Outputs in ``--out-dir``: ``results.json``, ``table1.{md,csv}`` (COCO) or ``table3.{md,csv}``
+(VOC), ``methods/<name>/detections.bbox.json`` (COCO); SR images are cached in ``--cache-dir``
+(default ``<out-dir>/sr_cache``), so a killed run resumes and other detectors reuse them
+(``tools/merge_cascade_tables.py`` merges several detectors' results into Table 2).
+
+Examples::
+
+    python tools/cascade_eval.py configs/detectors/faster-rcnn_r50_fpn_1x_coco.py \\
+        checkpoints/faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth \\
+        --methods hr bicubic dbpn=configs/dbpn/ddbpn_x4_1xb8-2000k_coco20k.py:ckpt/dbpn.pth \\
+        fdsr=configs/fdsr_x4.py:ckpt/fdsr.pth --out-dir results/faster_r50 --limit 50
+    python -m torch.distributed.launch --nproc_per_node 8 tools/cascade_eval.py ... \\
+        --launcher pytorch
+"""
+import argparse
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0], epilog=__doc__.split('\n', 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='mmdet detector config (path or mmdet::...)')
+    parser.add_argument('checkpoint', help='detector checkpoint')
+    parser.add_argument('--methods', nargs='+', default=['hr', 'bicubic'],
+                        help='SR methods: hr, bicubic, NAME=CONFIG:CHECKPOINT (see above)')
+    parser.add_argument('--out-dir', required=True, help='results folder')
+    parser.add_argument('--cache-dir', help='SR image cache (default: OUT_DIR/sr_cache)')
+    parser.add_argument('--scale', type=int, default=4, help='SR factor (default 4)')
+    parser.add_argument('--hr-size', type=int, nargs=2, metavar=('W', 'H'),
+                        help="resize HR images to W H first (default: the config's "
+                        'cascade_hr_size, e.g. 300 300 for SSD300/VOC)')
+    parser.add_argument('--data-root', help='dataset root (overrides the config)')
+    parser.add_argument('--ann-file', help='annotation file, relative to the data root or '
+                        'absolute (COCO json / VOC ImageSets txt)')
+    parser.add_argument('--img-prefix', help='image folder relative to the data root '
+                        '(COCO: val2017/)')
+    parser.add_argument('--limit', type=int, help='only the first N images (quick look)')
+    parser.add_argument('--iq-metrics', nargs='+',
+                        default=['psnr', 'psnr_y', 'ssim', 'fsim', 'fsimc'],
+                        help='image-quality metrics (psnr psnr_y ssim fsim fsimc)')
+    parser.add_argument('--tile', type=int, default=200,
+                        help='LR tile size of SR inference for large images (0: never tile)')
+    parser.add_argument('--tile-pad', type=int, default=16, help='LR context around a tile')
+    parser.add_argument('--device', help='SR device (default: cuda if available, else cpu)')
+    parser.add_argument('--show-dir', help='write Fig. 1-style panels (methods side by side, '
+                        'predicted boxes, precision/recall at IoU 0.5) here')
+    parser.add_argument('--show-score-thr', type=float, default=0.3,
+                        help='score threshold of the boxes drawn and counted in panels')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override detector config settings, key=value')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher (images are split over ranks)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import os
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    from fdsr_mm.apis import run_cascade
+
+    dataset = {}
+    if args.data_root:
+        dataset['data_root'] = args.data_root
+    if args.ann_file:
+        dataset['ann_file'] = args.ann_file
+    if args.img_prefix:
+        dataset['data_prefix'] = dict(img=args.img_prefix)
+    try:
+        result = run_cascade(
+            args.config, args.checkpoint, args.methods, args.out_dir, dataset=dataset or None,
+            scale=args.scale, hr_size=args.hr_size, cache_dir=args.cache_dir, limit=args.limit,
+            iq_metrics=args.iq_metrics, tile=args.tile or None, tile_pad=args.tile_pad,
+            device=args.device, show_dir=args.show_dir, show_score_thr=args.show_score_thr,
+            launcher=args.launcher, cfg_options=args.cfg_options)
+    except (FileNotFoundError, ValueError) as e:
+        print(f'cascade_eval: error: {e}', file=sys.stderr)
+        return 2
+    if 'files' in result:
+        with open(result['files']['markdown']) as f:
+            print(f.read())
+        print('Written:', ', '.join(osp.relpath(p) for p in result['files'].values()))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
