@@ -1,10 +1,14 @@
-"""Shared fixtures: tiny generated data, paths, and a runner for the real `mim` executable."""
+"""Shared fixtures: tiny generated data, tiny real mmdet detectors saved as real mmdet checkpoints
+(feature priors), paths, and a runner for the real `mim` executable."""
 import os
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
+import torch
+from mmengine.hub import get_config
+from mmengine.registry import DefaultScope
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
@@ -34,3 +38,64 @@ def run_mim(args, timeout=600):
         raise AssertionError(f'mim {" ".join(args)} failed with exit code {proc.returncode}:\n'
                              f'{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}')
     return proc
+
+# Two kinds of preprocessing the feature loss must reproduce: caffe C4 (BGR, mean only, std 1)
+# and pytorch FPN (RGB, ImageNet mean/std).
+C4_CONFIG = 'mmdet::faster_rcnn/faster-rcnn_r50-caffe_c4-1x_coco.py'
+FPN_CONFIG = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
+# (The tiny C4 detector drops the res5 shared head: mmdet's ResLayer has fixed widths.)
+# Its backbone options equal those of configs/fdsr/fdsr_dbpn-tiny_x4_r18c4-tiny-*.py.
+TINY_C4 = {'model.backbone.depth': 18, 'model.backbone.base_channels': 16,
+           'model.rpn_head.in_channels': 64, 'model.rpn_head.feat_channels': 64,
+           'model.roi_head.shared_head': None,
+           'model.roi_head.bbox_roi_extractor.out_channels': 64,
+           'model.roi_head.bbox_head.in_channels': 64}
+TINY_FPN = {'model.backbone.depth': 18, 'model.backbone.base_channels': 8,
+            'model.neck.in_channels': [8, 16, 32, 64], 'model.neck.out_channels': 16,
+            'model.rpn_head.in_channels': 16, 'model.rpn_head.feat_channels': 16,
+            'model.roi_head.bbox_roi_extractor.out_channels': 16,
+            'model.roi_head.bbox_head.in_channels': 16}
+
+
+def build_tiny_detector(name, options):
+    """A randomly initialised, whole mmdet detector (backbone, neck, heads) from its config."""
+    from mmdet.registry import MODELS as MMDET_MODELS
+    cfg = get_config(name)
+    cfg.merge_from_dict(options)
+    cfg.model.backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        model = MMDET_MODELS.build(cfg.model)
+    model.init_weights()
+    # Non-trivial BN statistics, so that "unchanged" is a real check.
+    for name_, buf in model.named_buffers():
+        if name_.endswith('running_mean'):
+            buf.uniform_(-0.1, 0.1)
+        elif name_.endswith('running_var'):
+            buf.uniform_(0.5, 1.5)
+    return model
+
+
+def save_mmdet_checkpoint(model, path):
+    """Write the layout of an MMDetection model-zoo file: {'meta': ..., 'state_dict': ...}."""
+    torch.save({'meta': {'mmdet_version': '3.3.0', 'dataset_meta': {'classes': ('object', )}},
+                'state_dict': model.state_dict()}, str(path))
+
+
+@pytest.fixture(scope='session')
+def tiny_c4_detector(tmp_path_factory):
+    """(config name, cfg options, checkpoint path, detector) of a tiny caffe-C4 Faster R-CNN."""
+    torch.manual_seed(0)
+    model = build_tiny_detector(C4_CONFIG, TINY_C4)
+    path = tmp_path_factory.mktemp('c4') / 'tiny_faster_rcnn_c4.pth'
+    save_mmdet_checkpoint(model, path)
+    return C4_CONFIG, TINY_C4, str(path), model
+
+
+@pytest.fixture(scope='session')
+def tiny_fpn_detector(tmp_path_factory):
+    """(config name, cfg options, checkpoint path, detector) of a tiny Faster R-CNN FPN."""
+    torch.manual_seed(1)
+    model = build_tiny_detector(FPN_CONFIG, TINY_FPN)
+    path = tmp_path_factory.mktemp('fpn') / 'tiny_faster_rcnn_fpn.pth'
+    save_mmdet_checkpoint(model, path)
+    return FPN_CONFIG, TINY_FPN, str(path), model
