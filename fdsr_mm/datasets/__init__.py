@@ -1,4 +1,6 @@
-"""Data: the SR degradation shared by training and evaluation, synthetic images."""
+"""Data: the SR degradation shared by training and evaluation, synthetic images and datasets."""
+from .synthetic_coco import SYNTHETIC_COCO_CLASSES, write_synthetic_coco
 from .transforms import BicubicDegradation, bicubic_downsample
 
-__all__ = ['BicubicDegradation', 'bicubic_downsample']
+__all__ = ['BicubicDegradation', 'bicubic_downsample', 'SYNTHETIC_COCO_CLASSES',
+           'write_synthetic_coco']
