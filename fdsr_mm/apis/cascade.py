@@ -249,8 +249,14 @@ def _read_jsonl(pattern: str) -> Dict[str, dict]:
 
 
 def _append_jsonl(path: str, rec: dict) -> None:
+    """Append one record line, first ending a torn last line a killed run may have left."""
+    torn = False
+    if osp.isfile(path) and os.path.getsize(path):
+        with open(path, 'rb') as f:
+            f.seek(-1, os.SEEK_END)
+            torn = f.read(1) != b'\n'
     with open(path, 'a', encoding='utf-8') as f:
-        f.write(json.dumps(rec) + '\n')
+        f.write(('\n' if torn else '') + json.dumps(rec) + '\n')
         f.flush()
         os.fsync(f.fileno())
 

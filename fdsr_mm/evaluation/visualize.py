@@ -84,7 +84,8 @@ def write_panels(result: dict, data_list: List[dict], index: Dict[str, dict], sh
         entry = index.get(d['img_path'])
         if entry is None or d['img_id'] not in by_id:
             continue
-        gt = [(np.array(i['bbox'], float) * [entry['fx'], entry['fy']] * 2, i['bbox_label'])
+        scale_xy = np.array([entry['fx'], entry['fy'], entry['fx'], entry['fy']])
+        gt = [(np.array(i['bbox'], float) * scale_xy, i['bbox_label'])
               for i in d.get('instances', []) if not i.get('ignore_flag', 0)]
         gt_boxes = np.array([g[0] for g in gt]).reshape(-1, 4)
         gt_boxes[:, 0::2] = gt_boxes[:, 0::2].clip(0, entry['hw'][1])

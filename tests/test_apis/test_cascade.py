@@ -1,0 +1,177 @@
+"""The two-step cascade on a tiny synthetic COCO set with a tiny random RetinaNet (CPU, fast).
+
+Random detector weights give a small but non-zero AP (score_thr=0 keeps low-score boxes); what is
+tested is the plumbing: identical SR images give identical AP, AP is pycocotools' COCOeval on the
+dumped detections, guards report bad images, and the SR cache resumes to the same table.
+"""
+import json
+import math
+import os
+import os.path as osp
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+import cascade_testlib as lib
+from fdsr_mm.apis import SRMethod, parse_method, run_cascade
+from fdsr_mm.evaluation import load_results
+from fdsr_mm.evaluation.visualize import precision_recall_at_50
+
+TINY_SR_CONFIG = '''
+model = dict(type='BaseEditModel',
+             generator=dict(type='DBPN', mid_channels=16, base_channels=8, num_stages=2, scale=4,
+                            bicubic_residual=True),
+             pixel_loss=dict(type='L1Loss'))
+'''
+
+
+@pytest.fixture(scope='module')
+def setup(tmp_path_factory):
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp('cascade')
+    data = str(root / 'data')
+    lib.make_dataset(data, num_val=4, image_hw=(64, 72))
+    cfg, ckpt = lib.make_detector(str(root / 'det'), data)
+    return dict(root=root, data=data, cfg=cfg, ckpt=ckpt)
+
+
+def _coco_eval_ap(ann_file, det_file):
+    gt = COCO(ann_file)
+    with open(det_file) as f:
+        dets = json.load(f)
+    ev = COCOeval(gt, gt.loadRes(dets), 'bbox')
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    return ev.stats
+
+
+def test_identical_sr_images_give_identical_ap_and_ap_is_cocoeval(setup):
+    """Scale 1: hr, bicubic (x1 is the identity) and an identity generator see the same images."""
+    out = str(setup['root'] / 'x1')
+    ident = SRMethod('identity', generator=lib.ScaleOneIdentity(), cache_key='identity')
+    res = run_cascade(setup['cfg'], setup['ckpt'], ['hr', 'bicubic', ident], out, scale=1,
+                      iq_metrics=['psnr', 'fsim'], progress=False)
+    aps = {m: r['det'] for m, r in res['methods'].items()}
+    assert aps['hr'] == aps['bicubic'] == aps['identity']
+    assert aps['hr']['AP'] > 0  # detections exist, the numbers are not trivially zero
+    for m in ('bicubic', 'identity'):
+        assert math.isinf(res['methods'][m]['iq']['psnr'])
+        assert res['methods'][m]['iq']['fsim'] == pytest.approx(1.0)
+    dets = {m: json.load(open(osp.join(out, 'methods', m, 'detections.bbox.json')))
+            for m in aps}
+    assert dets['hr'] == dets['identity'] == dets['bicubic']
+    # cross-check: pycocotools directly on the same detections and the evaluated annotations
+    stats = _coco_eval_ap(res['methods']['hr']['spec']['cache'].replace('/hr', '/ann_coco.0.json'),
+                          osp.join(out, 'methods', 'hr', 'detections.bbox.json'))
+    for i, key in enumerate(['AP', 'AP50', 'AP75', 'APS']):
+        assert aps['hr'][key] == pytest.approx(round(100 * round(stats[i], 3), 1))
+    # the markdown table is written, and reads like the paper's Table 1
+    md = open(osp.join(out, 'table1.md')).read()
+    assert md.startswith('| Method | hr | bicubic | identity |')
+    assert load_results(osp.join(out, 'results.json'))['dataset']['num_evaluated'] == 4
+
+
+def _write_sr_model(root):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from mmagic.registry import MODELS
+    cfg_path = osp.join(root, 'tiny_dbpn.py')
+    with open(cfg_path, 'w') as f:
+        f.write(TINY_SR_CONFIG)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = MODELS.build(Config.fromfile(cfg_path).model)
+    ckpt = osp.join(root, 'tiny_dbpn.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)  # 'generator.*' keys
+    return cfg_path, ckpt
+
+
+def test_x4_guards_cache_resume_and_panels(setup):
+    root = setup['root']
+    data = str(root / 'data_bad')
+    shutil.copytree(setup['data'], data)
+    names = lib.add_bad_images(data)
+    cfg, ckpt = lib.make_detector(str(root / 'det_bad'), data)
+    sr_cfg, sr_ckpt = _write_sr_model(str(root))
+    methods = ['hr', 'bicubic', f'dbpn={sr_cfg}:{sr_ckpt}']
+    cache = str(root / 'cache')
+    out1 = str(root / 'x4_first')
+    res = run_cascade(cfg, ckpt, methods, out1, scale=4, cache_dir=cache,
+                      show_dir=str(root / 'show'), show_score_thr=0.0, progress=False)
+    ds = res['dataset']
+    failed = {osp.basename(f['file']): f['reason'] for f in ds['failed_images']}
+    assert set(failed) == {names['corrupt'], names['small']}
+    assert failed[names['corrupt']].startswith('corrupt') and 'too small' in failed[names['small']]
+    assert (ds['num_images'], ds['num_evaluated']) == (8, 6)
+    assert ds['grayscale_images'] == 1 and ds['modcropped_images'] == 1
+    md = open(osp.join(out1, 'table1.md')).read()
+    assert '6 of 8 images evaluated' in md and names['corrupt'] in md
+    # the derived annotations: failed images gone, odd.png mod-cropped to 60x68, its box clipped
+    prep = osp.dirname(res['methods']['hr']['spec']['cache'])
+    derived = json.load(open(osp.join(prep, 'ann_coco.0.json')))
+    odd = next(im for im in derived['images'] if im['file_name'] == names['odd'])
+    assert (odd['height'], odd['width']) == (60, 68)
+    box = next(a['bbox'] for a in derived['annotations'] if a['image_id'] == odd['id'])
+    assert box[0] + box[2] <= 68 and box[1] + box[3] <= 60
+    assert len(derived['images']) == 6
+    # every method produced HR-size images; DBPN is a real (random) model: finite PSNR
+    for m in ('bicubic', 'dbpn'):
+        assert math.isfinite(res['methods'][m]['iq']['psnr'])
+        assert 0 < res['methods'][m]['iq']['fsim'] < 1
+    assert res['methods']['dbpn']['sr_seconds'] > 0
+    # Fig. 1 panels: three methods side by side, one panel per evaluated image
+    panels = sorted(os.listdir(root / 'show'))
+    assert len(panels) == 6
+    import cv2
+    assert cv2.imread(str(root / 'show' / panels[0])).shape[1] == 3 * 72
+
+    # a second detector reuses the cache: no SR forward, same image quality
+    cfg2, ckpt2 = lib.make_detector(str(root / 'det_bad2'), data, seed=1)
+    res2 = run_cascade(cfg2, ckpt2, methods, str(root / 'x4_det2'), scale=4, cache_dir=cache,
+                       progress=False)
+    assert all(r['sr_seconds'] == 0 for r in res2['methods'].values())
+    assert res2['methods']['dbpn']['iq'] == res['methods']['dbpn']['iq']
+
+    # resume after a killed run: half of DBPN's images and metric lines gone + a torn last line
+    method_dir = res['methods']['dbpn']['spec']['cache']
+    log = osp.join(method_dir, 'iq.rank0.jsonl')
+    lines = open(log).read().splitlines()
+    for rec in map(json.loads, lines[3:]):
+        os.remove(osp.join(method_dir, rec['file']))
+    with open(log, 'w') as f:
+        f.write('\n'.join(lines[:3]) + '\n{"file": "torn')
+    res3 = run_cascade(cfg, ckpt, methods, str(root / 'x4_resumed'), scale=4, cache_dir=cache,
+                       progress=False)
+    assert res3['methods']['dbpn']['sr_seconds'] > 0  # the missing images were redone
+    for m in ('hr', 'bicubic', 'dbpn'):
+        assert res3['methods'][m]['iq'] == res['methods'][m]['iq']
+        assert res3['methods'][m]['det'] == res['methods'][m]['det']
+    assert open(osp.join(str(root / 'x4_resumed'), 'table1.md')).read() == \
+        md.replace(out1, str(root / 'x4_resumed'))
+
+
+def test_method_specs():
+    m = parse_method('fdsr=mmagic::edsr/x.py:work_dirs/a/iter_10.pth')
+    assert (m.name, m.kind, m.config, m.checkpoint) == (
+        'fdsr', 'model', 'mmagic::edsr/x.py', 'work_dirs/a/iter_10.pth')
+    assert parse_method('hr').kind == 'hr' and parse_method('bicubic').kind == 'bicubic'
+    with pytest.raises(ValueError, match='NAME=CONFIG:CHECKPOINT'):
+        parse_method('dbpn')
+    with pytest.raises(ValueError, match='reserved'):
+        SRMethod('hr', 'model', 'a.py', 'b.pth')
+
+
+def test_precision_recall_at_iou_50():
+    gt = np.array([[0, 0, 10, 10], [20, 20, 30, 30]], float)
+    pred = np.array([[0, 0, 10, 11], [0, 0, 10, 10], [50, 50, 60, 60]], float)
+    p, r = precision_recall_at_50(pred, np.array([0, 0, 0]), np.array([.9, .8, .7]), gt,
+                                  np.array([0, 0]))
+    assert (p, r) == (pytest.approx(1 / 3), 0.5)  # the duplicate is a false positive
+    assert precision_recall_at_50(pred[:0], np.zeros(0), np.zeros(0), gt, np.array([0, 0])) == \
+        (1.0, 0.0)
