@@ -13,3 +13,5 @@ _base_ = 'mmdet::pascal_voc/ssd300_voc0712.py'
 custom_imports = dict(imports=['fdsr_mm'], allow_failed_imports=False)
 default_scope = 'mmdet'
 cascade_hr_size = (300, 300)  # (width, height) of the HR images of the protocol
+# mmdet 3.3.0's SSDHead fails at inference (no loss_cls); same weights, see fdsr_mm.evaluation
+model = dict(bbox_head=dict(type='FixedSSDHead'))

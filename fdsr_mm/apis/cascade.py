@@ -200,11 +200,18 @@ def _read_hr(path: str) -> Tuple[Optional[np.ndarray], bool, Optional[str]]:
     return img, gray, None
 
 
+def _merge(dst, src: dict):
+    """Recursively merge the dict ``src`` into the (Config)dict ``dst``."""
+    for k, v in src.items():
+        if isinstance(v, dict) and isinstance(dst.get(k), dict):
+            _merge(dst[k], v)
+        else:
+            dst[k] = copy.deepcopy(v)
+    return dst
+
+
 def _dataset_cfg(cfg: Config, dataset: Optional[dict]) -> Config:
-    ds = copy.deepcopy(cfg.test_dataloader.dataset)
-    if dataset:
-        ds.merge_from_dict(dataset)
-    return ds
+    return _merge(copy.deepcopy(cfg.test_dataloader.dataset), dataset or {})
 
 
 def _check_dataset(ds_cfg) -> None:
@@ -627,7 +634,10 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
             evaluators.append(dict(type='DumpDetResults', out_file_path=dump))
         t0 = time.perf_counter()
         with DefaultScope.overwrite_default_scope('mmdet'):
-            metrics = TestLoop(runner, dl, evaluators).run()
+            # Hooks (IterTimerHook) read runner.test_dataloader, i.e. runner.test_loop: install
+            # this method's loop there, as Runner.test() does with the config's.
+            runner._test_loop = TestLoop(runner, dl, evaluators)
+            metrics = runner.test_loop.run()
         det_seconds = time.perf_counter() - t0
         det = _det_numbers(metrics, metric)
         if metric == 'coco' and det['AP'] is None:  # CocoMetric logs "results empty", no AP

@@ -175,3 +175,28 @@ def test_precision_recall_at_iou_50():
     assert (p, r) == (pytest.approx(1 / 3), 0.5)  # the duplicate is a false positive
     assert precision_recall_at_50(pred[:0], np.zeros(0), np.zeros(0), gt, np.array([0, 0])) == \
         (1.0, 0.0)
+
+
+def test_load_cascade_image_maps_path_and_boxes(tmp_path):
+    """HR path -> cached SR image; raw GT boxes through resize (fx, fy) + mod-crop clipping."""
+    import cv2
+    from mmengine.registry import DefaultScope
+
+    from mmdet.registry import TRANSFORMS
+    img = np.zeros((60, 68, 3), np.uint8)
+    cv2.imwrite(str(tmp_path / 'a.png'), img)
+    index = {'/data/val/a.jpg': dict(file='a.png', fx=0.5, fy=2.0, hw=[60, 68])}
+    (tmp_path / 'index.json').write_text(json.dumps(index))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        t = TRANSFORMS.build(dict(type='LoadCascadeImage', index_file=str(tmp_path / 'index.json'),
+                                  image_dir=str(tmp_path)))
+    res = t(dict(img_path='/data/val/a.jpg', instances=[
+        dict(bbox=[10, 10, 20, 20], bbox_label=0, ignore_flag=0),
+        dict(bbox=[100, 10, 200, 40], bbox_label=1, ignore_flag=0),
+        dict(bbox=[150, 0, 160, 5], bbox_label=1, ignore_flag=0)]))
+    assert res['img'].shape == (60, 68, 3) and res['img_path'] == str(tmp_path / 'a.png')
+    assert res['instances'][0]['bbox'] == [5, 20, 10, 40]
+    assert res['instances'][1]['bbox'] == [50, 20, 68, 60]  # clipped to the mod-cropped size
+    assert res['instances'][2]['ignore_flag'] == 1  # nothing of it left in the image
+    with pytest.raises(KeyError, match='not in the SR cache index'):
+        t(dict(img_path='/data/val/b.jpg'))
