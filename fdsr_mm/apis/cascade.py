@@ -41,6 +41,8 @@ import os.path as osp
 import pickle
 import tempfile
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -231,6 +233,7 @@ def _list_images(ds_cfg) -> Tuple[List[dict], str]:
     from mmdet.registry import DATASETS
     ds_cfg = copy.deepcopy(ds_cfg)
     ds_cfg.pipeline = []
+    ds_cfg.serialize_data = False  # only listed once here: skip the pickling + gc.collect()
     with DefaultScope.overwrite_default_scope('mmdet'):
         dataset = DATASETS.build(ds_cfg)
     return [dataset.get_data_info(i) for i in range(len(dataset))], type(dataset).__name__
@@ -394,25 +397,37 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
         generator = build_sr_generator(method, device)
     bar = _progress(len(todo), f'SR pass: {method.name}', progress and rank == 0)
     log = osp.join(image_dir, f'iq.rank{rank}.jsonl')
+
+    def finish(file, sr, hr):  # PNG write + metrics + log line, overlapped with the next SR
+        _write_png(osp.join(image_dir, file), sr)
+        _append_jsonl(log, dict(file=file, **image_quality(sr, hr, shave=scale,
+                                                            metrics=iq_metrics)))
+
     sr_seconds = 0.0
-    for _, entry in todo:
-        hr = _read_png(osp.join(prep_dir, 'hr', entry['file']))
-        lr = bicubic_downsample(hr, scale)
-        t0 = time.perf_counter()
-        if method.kind == 'bicubic':
-            from mmagic.datasets.transforms import MATLABLikeResize
-            up = MATLABLikeResize(keys=['img'], scale=scale).transform(
-                dict(img=lr.astype(np.float32)))['img']
-            sr = np.clip(np.round(up), 0, 255).astype(np.uint8)
-        else:
-            sr = super_resolve_image(generator, lr, scale, tile=tile, tile_pad=tile_pad,
-                                     device=device)
-        sr_seconds += time.perf_counter() - t0
-        _write_png(osp.join(image_dir, entry['file']), sr)
-        rec = dict(file=entry['file'], **image_quality(sr, hr, shave=scale, metrics=iq_metrics))
-        _append_jsonl(log, rec)
-        if bar:
-            bar.update()
+    pending = deque()
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        for _, entry in todo:
+            hr = _read_png(osp.join(prep_dir, 'hr', entry['file']))
+            lr = bicubic_downsample(hr, scale)
+            t0 = time.perf_counter()
+            if method.kind == 'bicubic':
+                from mmagic.datasets.transforms import MATLABLikeResize
+                up = MATLABLikeResize(keys=['img'], scale=scale).transform(
+                    dict(img=lr.astype(np.float32)))['img']
+                sr = np.clip(np.round(up), 0, 255).astype(np.uint8)
+            else:
+                sr = super_resolve_image(generator, lr, scale, tile=tile, tile_pad=tile_pad,
+                                         device=device)
+            sr_seconds += time.perf_counter() - t0
+            pending.append(writer.submit(finish, entry['file'], sr, hr))
+            while len(pending) > 2 or (pending and pending[0].done()):
+                pending.popleft().result()  # re-raises a writer error here
+                if bar:
+                    bar.update()
+        while pending:
+            pending.popleft().result()
+            if bar:
+                bar.update()
     if bar:
         print(flush=True)
     barrier()
@@ -566,8 +581,11 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
     cfg.launcher = launcher
     cfg.load_from = None
     cfg.resume = False
+    timing = {}
+    t0 = time.perf_counter()
     with DefaultScope.overwrite_default_scope('mmdet'):
         runner = Runner.from_cfg(cfg)  # initialises the distributed environment
+    timing['runner_build_s'] = time.perf_counter() - t0
     rank, world = get_dist_info()
     if device is None:
         device = f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available() else 'cpu'
@@ -587,7 +605,9 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
     prep_dir = osp.join(cache_dir, ds_key, geo_key)
 
     # ---- SR pass
+    t0 = time.perf_counter()
     prep = prepare_hr(data_list, prep_dir, scale, hr_size, img_root, progress)
+    timing['prepare_hr_s'] = time.perf_counter() - t0
     index = prep['index']
     if not index:
         raise RuntimeError(f'No usable image: {prep["failed"][:5]}.')
@@ -662,7 +682,7 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
                      num_images=len(data_list), num_evaluated=len(index),
                      failed_images=prep['failed'], grayscale_images=prep['grayscale'],
                      modcropped_images=prep['modcropped'], **ann_stats),
-        methods=method_results)
+        methods=method_results, timing=timing)
     if rank == 0:
         result['files'] = write_tables(result, out_dir)
         if show_dir:

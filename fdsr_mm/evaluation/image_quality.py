@@ -71,8 +71,9 @@ def fsim(sr: np.ndarray, hr: np.ndarray, shave: int = 0, chromatic: bool = False
     """FSIM (``chromatic=False``, luminance) or FSIMc (``chromatic=True``) via ``piq.fsim``.
 
     Args:
-        sr, hr: (H, W, 3) uint8 RGB images; passed to piq as (1, 3, H, W) float in [0, 255]
-            with ``data_range=255`` (piq converts RGB to YIQ and uses Y for the luminance FSIM).
+        sr, hr: (H, W, 3) uint8 RGB images; passed to piq as (1, 3, H, W) float32 in [0, 1]
+            (``data_range=1``; piq rescales to [0, 255], converts RGB to YIQ and uses Y for the
+            luminance FSIM).
         shave: Pixels ignored on each border.
         chromatic: Include the I, Q chromatic similarity (FSIMc).
 
@@ -81,9 +82,9 @@ def fsim(sr: np.ndarray, hr: np.ndarray, shave: int = 0, chromatic: bool = False
     """
     _check_pair(sr, hr)
     x, y = (torch.from_numpy(np.ascontiguousarray(_shave(im, shave))).permute(2, 0, 1)[None]
-            .double() for im in (sr, hr))
+            .float().div(255) for im in (sr, hr))
     with torch.no_grad():
-        return float(piq.fsim(x, y, data_range=255., chromatic=chromatic))
+        return float(piq.fsim(x, y, data_range=1., chromatic=chromatic))
 
 
 def image_quality(sr: np.ndarray, hr: np.ndarray, shave: int = 0,

@@ -1,0 +1,154 @@
+"""Cascade throughput vs the sum of bare SR and bare detector forward times on the same images.
+
+    python benchmarks/bench_cascade.py [--num-images 32] [--image-size 256] [--threads 1]
+
+Setup: synthetic COCO-format images (fdsr_mm.datasets.synthetic_coco), a DBPN x4 generator
+(mid 64 / base 18 / T=2 / bicubic residual, random init) and a RetinaNet ResNet-18 FPN
+(base 32 channels, random init; test pipeline resizes to the image size, score_thr 0.05).
+
+* ``bare SR``: ``super_resolve_image`` on the pre-made LR arrays (no I/O, no metrics).
+* ``bare detector``: ``model.test_step`` on pre-collated batches of the SR images (no I/O, no
+  pipeline, no metric).
+* ``cascade``: ``run_cascade(methods=[dbpn])`` from an empty cache, everything included: HR
+  read/mod-crop/PNG cache, bicubic LR, SR, PNG writes, mmdet Runner + test pipeline + CocoMetric;
+  once without image-quality metrics (the protocol's own cost) and once with PSNR/PSNR-Y/SSIM
+  (FSIM is reported separately: it is an extra metric, not cascade overhead).
+
+Prints one JSON line per measurement and the overhead ratio ``cascade / (SR + detector) - 1``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+import time
+
+DET_CFG = '''
+_base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
+custom_imports = dict(imports=['fdsr_mm'], allow_failed_imports=False)
+default_scope = 'mmdet'
+classes = {classes!r}
+model = dict(backbone=dict(depth=18, base_channels=32, init_cfg=None),
+             neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
+             bbox_head=dict(num_classes={n}, in_channels=64, feat_channels=64))
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=({s}, {s}), keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor'))]
+test_dataloader = dict(batch_size=1, num_workers=0, persistent_workers=False,
+                       dataset=dict(data_root={root!r}, ann_file='annotations/instances_val.json',
+                                    data_prefix=dict(img='val/'), metainfo=dict(classes=classes),
+                                    pipeline=test_pipeline))
+test_evaluator = dict(ann_file={root!r} + '/annotations/instances_val.json')
+default_hooks = dict(logger=dict(interval=10000))
+log_level = 'WARNING'
+'''
+SR_CFG = '''
+model = dict(type='BaseEditModel',
+             generator=dict(type='DBPN', mid_channels=64, base_channels=18, num_stages=2,
+                            dense=False, scale=4, bicubic_residual=True),
+             pixel_loss=dict(type='L1Loss'))
+'''
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--num-images', type=int, default=32)
+    parser.add_argument('--image-size', type=int, default=256)
+    parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--keep', help='keep the work folder here')
+    args = parser.parse_args()
+
+    import cv2
+    import torch
+    torch.set_num_threads(args.threads)
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import DefaultScope
+
+    from fdsr_mm.apis import run_cascade, super_resolve_image
+    from fdsr_mm.datasets.synthetic_coco import SYNTHETIC_COCO_CLASSES, write_synthetic_coco
+    from fdsr_mm.datasets.transforms import bicubic_downsample
+    from mmagic.registry import MODELS as MMAGIC_MODELS
+    from mmdet.registry import DATASETS, MODELS
+
+    work = args.keep or tempfile.mkdtemp(prefix='bench_cascade_')
+    data = osp.join(work, 'data')
+    write_synthetic_coco(data, num_train=0, num_val=args.num_images,
+                         image_size=args.image_size, seed=0)
+    det_cfg = osp.join(work, 'det.py')
+    with open(det_cfg, 'w') as f:
+        f.write(DET_CFG.format(classes=tuple(SYNTHETIC_COCO_CLASSES),
+                               n=len(SYNTHETIC_COCO_CLASSES), s=args.image_size, root=data))
+    sr_cfg = osp.join(work, 'sr.py')
+    with open(sr_cfg, 'w') as f:
+        f.write(SR_CFG)
+    torch.manual_seed(0)
+    cfg = Config.fromfile(det_cfg)
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        det = MODELS.build(cfg.model)
+    det.init_weights()
+    det.eval()
+    det_ckpt = osp.join(work, 'det.pth')
+    torch.save(dict(state_dict=det.state_dict()), det_ckpt)
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        sr_model = MMAGIC_MODELS.build(Config.fromfile(sr_cfg).model)
+    sr_ckpt = osp.join(work, 'sr.pth')
+    torch.save(dict(state_dict=sr_model.state_dict()), sr_ckpt)
+    gen = sr_model.generator.eval()
+
+    # bare SR on the LR arrays
+    names = sorted(os.listdir(osp.join(data, 'val')))
+    hrs = [cv2.cvtColor(cv2.imread(osp.join(data, 'val', n)), cv2.COLOR_BGR2RGB) for n in names]
+    lrs = [bicubic_downsample(h, 4) for h in hrs]
+    super_resolve_image(gen, lrs[0], 4)  # warm-up
+    t0 = time.perf_counter()
+    srs = [super_resolve_image(gen, lr, 4, tile=200) for lr in lrs]
+    t_sr = time.perf_counter() - t0
+
+    # bare detector forward on pre-collated SR images (pipeline run beforehand, not timed)
+    sr_dir = osp.join(work, 'sr_bare')
+    os.makedirs(sr_dir)
+    for n, s in zip(names, srs):
+        cv2.imwrite(osp.join(sr_dir, n), cv2.cvtColor(s, cv2.COLOR_RGB2BGR))
+    ds_cfg = cfg.test_dataloader.dataset.copy()
+    ds_cfg.data_prefix = dict(img=sr_dir + '/')
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        dataset = DATASETS.build(ds_cfg)
+        batches = [pseudo_collate([dataset[i]]) for i in range(len(dataset))]
+        with torch.no_grad():
+            det.test_step(batches[0])  # warm-up
+            t0 = time.perf_counter()
+            for b in batches:
+                det.test_step(b)
+            t_det = time.perf_counter() - t0
+
+    rows = [dict(measure='bare SR', seconds=round(t_sr, 3)),
+            dict(measure='bare detector', seconds=round(t_det, 3))]
+    for label, iq in (('cascade (no IQ metrics)', []),
+                      ('cascade + PSNR, PSNR-Y, SSIM', ['psnr', 'psnr_y', 'ssim']),
+                      ('cascade + PSNR, PSNR-Y, SSIM, FSIM, FSIMc', None)):
+        out = osp.join(work, 'out_' + str(len(rows)))
+        t0 = time.perf_counter()
+        kwargs = dict(iq_metrics=iq) if iq is not None else {}
+        res = run_cascade(det_cfg, det_ckpt, [f'dbpn={sr_cfg}:{sr_ckpt}'], out,
+                          progress=False, **kwargs)
+        total = time.perf_counter() - t0
+        m = res['methods']['dbpn']
+        rows.append(dict(measure=label, seconds=round(total, 3),
+                         sr_seconds=round(m['sr_seconds'], 3),
+                         det_loop_seconds=round(m["det_seconds"], 3),
+                         **{k: round(v, 3) for k, v in res["timing"].items()},
+                         overhead_vs_bare=round(total / (t_sr + t_det) - 1, 3)))
+    for r in rows:
+        print(json.dumps(dict(r, images=args.num_images, size=args.image_size,
+                              threads=args.threads)))
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == '__main__':
+    main()
