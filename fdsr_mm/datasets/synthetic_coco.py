@@ -8,9 +8,9 @@ on HR images loses accuracy on bicubic-upsampled LR images unless super-resoluti
 detail.
 
 Each image has a smooth gradient background with low-contrast noise, textured clutter (thin random
-lines and untextured, unannotated distractor blobs) and 2-6 annotated objects whose square-root
-area is log-uniform over 16-160 px at ``image_size=256`` (scaled with the image size), so COCO
-small (< 32^2), medium and large (> 96^2) objects all occur. Objects are drawn in sequence, later
+lines and unannotated distractor blobs with coarse stripes, which x4 downsampling keeps) and 3-8
+annotated objects whose square-root area is log-uniform over 16-160 px at ``image_size=256``
+(scaled with the image size), so COCO small (< 32^2), medium and large (> 96^2) objects all occur. Objects are drawn in sequence, later
 ones over earlier ones (occlusion); a placement is rejected when it would leave less than 45% of an
 earlier object visible.
 
@@ -140,11 +140,18 @@ def synthetic_detection_image(rng: np.random.Generator, size: Tuple[int, int],
     img = _background(rng, h, w, yy, xx)
     scale = min(h, w) / 256.0
 
-    # Clutter: untextured distractor blobs and thin lines (neither is annotated).
+    # Clutter (not annotated): distractor blobs with coarse stripes (a 10-20 px period, which
+    # survives x4 downsampling, unlike the categories' detail) and thin lines.
     for _ in range(int(rng.integers(1, 4))):
         side = float(np.exp(rng.uniform(np.log(16), np.log(90)))) * scale
         pts = _shape_polygon(rng, rng.uniform(0, w), rng.uniform(0, h), side)
-        cv2.fillPoly(img, [pts], rng.uniform(0, 255, 3).tolist(), cv2.LINE_AA)
+        blob = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(blob, [pts], 1)
+        body, detail = _two_colors(rng)
+        theta, period = rng.uniform(0, np.pi), rng.uniform(10, 20)
+        coarse_stripes = ((xx * np.cos(theta) + yy * np.sin(theta)) // (period / 2)) % 2 == 1
+        img[blob > 0] = body
+        img[(blob > 0) & coarse_stripes] = detail
     for _ in range(int(rng.integers(2, 7))):
         p1 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
         p2 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
@@ -152,7 +159,7 @@ def synthetic_detection_image(rng: np.random.Generator, size: Tuple[int, int],
                  cv2.LINE_AA)
 
     objects: List[Dict] = []
-    for _ in range(int(rng.integers(2, 7))):
+    for _ in range(int(rng.integers(3, 9))):
         label = int(rng.integers(0, len(SYNTHETIC_COCO_CLASSES)))
         side = float(np.exp(rng.uniform(np.log(16), np.log(160)))) * scale
         for _try in range(max_tries):
