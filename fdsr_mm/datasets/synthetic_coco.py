@@ -10,9 +10,9 @@ detail.
 Each image has a smooth gradient background with low-contrast noise, textured clutter (thin random
 lines and unannotated distractor blobs with coarse stripes, which x4 downsampling keeps) and 3-8
 annotated objects whose square-root area is log-uniform over 16-160 px at ``image_size=256``
-(scaled with the image size), so COCO small (< 32^2), medium and large (> 96^2) objects all occur. Objects are drawn in sequence, later
-ones over earlier ones (occlusion); a placement is rejected when it would leave less than 45% of an
-earlier object visible.
+(scaled with the image size), so COCO small (< 32^2), medium and large (> 96^2) objects all occur.
+Objects are drawn in sequence, later ones over earlier ones (occlusion); a placement is rejected
+when it would leave less than 45% of an earlier object visible.
 
 Annotations are amodal: ``segmentation`` is the full object polygon (one list of floats ``[x1, y1,
 x2, y2, ...]`` in pixel coordinates), ``area`` the number of pixels of that polygon's

@@ -1,4 +1,4 @@
-# Small Cascade R-CNN FPN evaluator of the miniature study: ResNet-18 at 32 base channels (random
+# Small Cascade R-CNN FPN evaluator of the miniature study: ResNet-18 at 16 base channels (random
 # init), 64-channel FPN/heads, fewer proposals and RoIs and RoIAlign sampling_ratio=2 for the CPU.
 _base_ = ['mmdet::_base_/models/cascade-rcnn_r50_fpn.py', '../_base_/synthetic-coco_detection.py']
 
@@ -12,8 +12,8 @@ stage_heads = [
     for stds in ([0.1, 0.1, 0.2, 0.2], [0.05, 0.05, 0.1, 0.1], [0.033, 0.033, 0.067, 0.067])
 ]
 model = dict(
-    backbone=dict(depth=18, base_channels=32, frozen_stages=-1, norm_eval=False, init_cfg=None),
-    neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
+    backbone=dict(depth=18, base_channels=16, frozen_stages=-1, norm_eval=False, init_cfg=None),
+    neck=dict(in_channels=[16, 32, 64, 128], out_channels=64),
     rpn_head=dict(in_channels=64, feat_channels=64, anchor_generator=dict(scales=[4])),
     roi_head=dict(
         bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2), out_channels=64),
