@@ -3,8 +3,9 @@
     python benchmarks/bench_cascade.py [--num-images 32] [--image-size 256] [--threads 1]
 
 Setup: synthetic COCO-format images (fdsr_mm.datasets.synthetic_coco), a DBPN x4 generator
-(mid 64 / base 18 / T=2 / bicubic residual, random init) and a RetinaNet ResNet-18 FPN
-(base 32 channels, random init; test pipeline resizes to the image size, score_thr 0.05).
+(default mid 64 / base 18 / T=2, ``--dbpn`` to change; bicubic residual, random init) and a
+RetinaNet ResNet-18 FPN (base 32 channels, random init; test pipeline resizes to the image size,
+score_thr 0.05).
 
 * ``bare SR``: ``super_resolve_image`` on the pre-made LR arrays (no I/O, no metrics).
 * ``bare detector``: ``model.test_step`` on pre-collated batches of the SR images (no I/O, no
@@ -48,8 +49,8 @@ log_level = 'WARNING'
 '''
 SR_CFG = '''
 model = dict(type='BaseEditModel',
-             generator=dict(type='DBPN', mid_channels=64, base_channels=18, num_stages=2,
-                            dense=False, scale=4, bicubic_residual=True),
+             generator=dict(type='DBPN', mid_channels={mid}, base_channels={base},
+                            num_stages={stages}, dense=False, scale=4, bicubic_residual=True),
              pixel_loss=dict(type='L1Loss'))
 '''
 
@@ -59,6 +60,10 @@ def main():
     parser.add_argument('--num-images', type=int, default=32)
     parser.add_argument('--image-size', type=int, default=256)
     parser.add_argument('--threads', type=int, default=1)
+    parser.add_argument('--dbpn', default='64,18,2', help='DBPN mid,base,stages (default '
+                        '64,18,2; 128,32,4 is DBPN-M-like)')
+    parser.add_argument('--skip-iq', action='store_true',
+                        help='only the cascade without image-quality metrics')
     parser.add_argument('--keep', help='keep the work folder here')
     args = parser.parse_args()
 
@@ -85,7 +90,8 @@ def main():
                                n=len(SYNTHETIC_COCO_CLASSES), s=args.image_size, root=data))
     sr_cfg = osp.join(work, 'sr.py')
     with open(sr_cfg, 'w') as f:
-        f.write(SR_CFG)
+        mid, base, stages = map(int, args.dbpn.split(','))
+        f.write(SR_CFG.format(mid=mid, base=base, stages=stages))
     torch.manual_seed(0)
     cfg = Config.fromfile(det_cfg)
     with DefaultScope.overwrite_default_scope('mmdet'):
@@ -130,7 +136,8 @@ def main():
             dict(measure='bare detector', seconds=round(t_det, 3))]
     for label, iq in (('cascade (no IQ metrics)', []),
                       ('cascade + PSNR, PSNR-Y, SSIM', ['psnr', 'psnr_y', 'ssim']),
-                      ('cascade + PSNR, PSNR-Y, SSIM, FSIM, FSIMc', None)):
+                      ('cascade + PSNR, PSNR-Y, SSIM, FSIM, FSIMc', None))[:1 if args.skip_iq
+                                                                           else 3]:
         out = osp.join(work, 'out_' + str(len(rows)))
         t0 = time.perf_counter()
         kwargs = dict(iq_metrics=iq) if iq is not None else {}
@@ -145,7 +152,7 @@ def main():
                          overhead_vs_bare=round(total / (t_sr + t_det) - 1, 3)))
     for r in rows:
         print(json.dumps(dict(r, images=args.num_images, size=args.image_size,
-                              threads=args.threads)))
+                              threads=args.threads, dbpn=args.dbpn)))
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,4 +1,4 @@
-"""The FDSR paper's two-step protocol: super-resolve x``scale``-downsampled HR images, detect on them.
+"""The FDSR paper's two-step protocol: super-resolve x``scale``-downsampled HR images, detect.
 
 For one mmdet detector and several SR methods, :func:`run_cascade` runs two passes:
 
@@ -38,7 +38,6 @@ import io
 import json
 import os
 import os.path as osp
-import pickle
 import tempfile
 import time
 from collections import deque

@@ -8,10 +8,7 @@ import os.path as osp
 import shutil
 
 import cv2
-import numpy as np
 import torch
-
-CLASSES = None  # filled on first use from fdsr_mm.datasets.synthetic_coco
 
 TINY_RETINANET = '''
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
@@ -116,5 +113,3 @@ class ScaleOneIdentity(torch.nn.Module):
 def hr_png(root, name):
     return cv2.cvtColor(cv2.imread(osp.join(root, name)), cv2.COLOR_BGR2RGB)
 
-
-_ = np  # numpy is used by tests importing this module
