@@ -35,12 +35,13 @@ sys.path.insert(0, REPO_ROOT)
 
 DET_DIR = 'configs/study/detectors'
 SR_DIR = 'configs/study/sr'
-# name -> config; the first three are the evaluators (Table 2 rows, the first is Table 1's).
-DETECTORS = {
-    'faster_rcnn': f'{DET_DIR}/faster-rcnn_r18-c32-fpn_1xb8-1000i_synthetic-coco.py',
-    'retinanet': f'{DET_DIR}/retinanet_r18-c32-fpn_1xb8-1000i_synthetic-coco.py',
-    'cascade_rcnn': f'{DET_DIR}/cascade-rcnn_r18-c32-fpn_1xb8-1000i_synthetic-coco.py',
-    'c4_prior': f'{DET_DIR}/faster-rcnn_r18-c32-c4_1xb8-1000i_synthetic-coco.py',
+# name -> config file pattern in configs/study/detectors/ (exactly one file each); the first three
+# are the evaluators (Table 2 rows; the first is Table 1's and Fig. 3's), the last is the prior.
+DETECTOR_PATTERNS = {
+    'faster_rcnn': 'faster-rcnn_*-fpn_*.py',
+    'retinanet': 'retinanet_*-fpn_*.py',
+    'cascade_rcnn': 'cascade-rcnn_*-fpn_*.py',
+    'c4_prior': 'faster-rcnn_*-c4_*.py',
 }
 EVALUATORS = ('faster_rcnn', 'retinanet', 'cascade_rcnn')
 PRIOR = 'c4_prior'
@@ -74,6 +75,19 @@ def parse_args(argv=None):
 
 
 # ------------------------------------------------------------------------------------------------
+def find_detector_configs() -> dict:
+    """name -> config path (relative to the repository) of the study's detectors."""
+    import glob
+    found = {}
+    for name, pattern in DETECTOR_PATTERNS.items():
+        hits = sorted(glob.glob(osp.join(REPO_ROOT, DET_DIR, pattern)))
+        if len(hits) != 1:
+            raise FileNotFoundError(f'expected one {DET_DIR}/{pattern} for the {name} detector, '
+                                    f'found {len(hits)}: {hits}')
+        found[name] = osp.relpath(hits[0], REPO_ROOT)
+    return found
+
+
 def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -106,6 +120,7 @@ class Study:
         self.data = osp.join(self.out, 'data', 'synthetic_coco')
         self.t0 = time.time()
         self.python = sys.executable
+        self.detectors = find_detector_configs()
         self.stages = {}
         self.build_stages()
 
@@ -172,7 +187,7 @@ class Study:
                   outputs=[f'{self.data}/annotations/instances_train.json',
                            f'{self.data}/annotations/instances_val.json']))
         loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-        for name, cfg in DETECTORS.items():
+        for name, cfg in self.detectors.items():
             wd = self.stage_dir(f'det_{name}')
             extra = self.data_options(loaders)
             if self.args.quick:  # a tiny data set cannot fill a batch of 8 with 2 iterations
@@ -208,8 +223,9 @@ class Study:
     def run_finetune(self, stage: Stage):
         cfg = stage.params['config']
         extra = list(stage.params['opts']) + [f'load_from={self.checkpoint("sr_pretrain")}']
-        if SR_VARIANTS[stage.name[3:]][2]:
-            extra.append(f'model.feature_loss.checkpoint={self.checkpoint("det_" + PRIOR)}')
+        if SR_VARIANTS[stage.name[3:]][2]:  # the prior: the study's C4 detector, trained
+            extra += [f'model.feature_loss.detector_config={self.detectors[PRIOR]}',
+                      f'model.feature_loss.checkpoint={self.checkpoint("det_" + PRIOR)}']
         return self.train_cmd(cfg, self.stage_dir(stage.name), stage.params['iters'], extra)
 
     def run_cascade(self, stage: Stage):
@@ -220,7 +236,7 @@ class Study:
                 specs.append(f'{m}={SR_VARIANTS[m][0]}:{self.checkpoint("sr_" + m)}')
             else:
                 specs.append(m)
-        cmd = [self.python, 'tools/cascade_eval.py', DETECTORS[det],
+        cmd = [self.python, 'tools/cascade_eval.py', self.detectors[det],
                self.checkpoint(f'det_{det}'), '--methods', *specs,
                '--out-dir', self.stage_dir(stage.name),
                '--cache-dir', osp.join(self.out, 'sr_cache'), '--device', 'cpu',

@@ -13,7 +13,9 @@ model = dict(
                    init_cfg=None),
     pixel_loss=dict(loss_weight=1.0),
     # The study's prior: the C4 detector's backbone (its checkpoint is set by tools/run_study.py).
-    feature_loss=dict(loss_weight=0., detector_config='fdsr_mm::study/detectors/faster-rcnn_r18-c32-c4_1xb8-1000i_synthetic-coco.py',
+    feature_loss=dict(
+        loss_weight=0.,
+        detector_config='fdsr_mm::study/detectors/faster-rcnn_r18-c16-c4_1xb4-1000i_synthetic-coco.py',
                       checkpoint=None))
 train_cfg = dict(max_iters=600, val_interval=600)
 param_scheduler = dict(milestones=[450])
