@@ -16,7 +16,7 @@ model = dict(
     feature_loss=dict(
         loss_weight=0.,
         detector_config='fdsr_mm::study/detectors/faster-rcnn_r18-c16-c4_1xb4-1000i_synthetic-coco.py',
-                      checkpoint=None))
+        checkpoint=None))
 train_cfg = dict(max_iters=600, val_interval=600)
 param_scheduler = dict(milestones=[450])
 default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=600, max_keep_ckpts=1))
