@@ -84,23 +84,26 @@ def _detail_mask(rng: np.random.Generator, label: int, h: int, w: int, yy: np.nd
                  xx: np.ndarray, box: Tuple[int, int, int, int]) -> np.ndarray:
     """Where the category's fine detail is painted, (H, W) bool (only ``box`` is filled).
 
-    Every pattern has a 1-4 px scale, which x4 bicubic downsampling averages away.
+    'checkered' (2 px cells), 'scribbled' (1 px strokes) and 'ringed' (1 px rings) are finer
+    than the LR pixel, so x4 bicubic downsampling averages them away (unrecoverable);
+    'striped' and 'dotted' repeat every 8 px, the Nyquist period of the LR image, so they survive
+    downsampling only as a faint blur that bicubic upsampling cannot sharpen (an SR model can).
     """
     x0, y0, x1, y1 = box
     sy, sx = slice(y0, y1), slice(x0, x1)
     out = np.zeros((h, w), bool)
     Y, X = yy[sy, sx], xx[sy, sx]
     name = SYNTHETIC_COCO_CLASSES[label]
-    if name == 'striped':  # 2 px on / 2 px off, horizontal, vertical or diagonal
+    if name == 'striped':  # 4 px on / 4 px off (the LR Nyquist period), 4 orientations
         direction = int(rng.integers(0, 4))
         coord = (X, Y, X + Y, X - Y + 4096)[direction]
-        period = 4 if direction < 2 else 5
+        period = 8 if direction < 2 else 11
         out[sy, sx] = (coord // (period / 2)) % 2 == 1
     elif name == 'checkered':  # 2 px cells
         out[sy, sx] = ((X // 2 + Y // 2) % 2) == 1
-    elif name == 'dotted':  # 2x2 px dots on a 5 px grid
-        ox, oy = int(rng.integers(0, 5)), int(rng.integers(0, 5))
-        out[sy, sx] = (((X + ox) % 5) < 2) & (((Y + oy) % 5) < 2)
+    elif name == 'dotted':  # 3x3 px dots on an 8 px grid (the LR Nyquist period)
+        ox, oy = int(rng.integers(0, 8)), int(rng.integers(0, 8))
+        out[sy, sx] = (((X + ox) % 8) < 3) & (((Y + oy) % 8) < 3)
     elif name == 'scribbled':  # short 1 px strokes (3-7 px long) in random directions
         canvas = np.zeros((y1 - y0, x1 - x0), np.uint8)
         bw, bh = x1 - x0, y1 - y0
@@ -185,6 +188,12 @@ def synthetic_detection_image(rng: np.random.Generator, size: Tuple[int, int],
         body, detail = _two_colors(rng)
         img[mask] = body
         img[mask & _detail_mask(rng, label, h, w, yy, xx, (x0, y0, x1, y1))] = detail
+        # A 3 px outline in the detail colour: a coarse 'this is an object' cue that survives x4
+        # downsampling (distractors have none), so LR objects can still be found but lose the
+        # detail that tells their category.
+        outline = np.zeros((h, w), np.uint8)
+        cv2.polylines(outline, [pts], True, 1, 3)
+        img[(outline > 0) & mask] = detail
         for o in objects:
             o['visible'] &= ~mask
         objects.append(dict(label=label, polygon=pts, mask=mask, visible=mask.copy(),
