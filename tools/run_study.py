@@ -56,10 +56,11 @@ SR_VARIANTS = {
 TABLE_METHODS = ('hr', 'bicubic', 'dbpn', 'fdsr')
 FIG3_METHODS = ('dbpn', 'fdsr_a0b1', 'fdsr', 'fdsr_a1b1')
 
-FULL = dict(train_images=1000, val_images=200, image_size=256, det_iters=None, sr_iters=None,
-            ft_iters=None, panels=6)
-QUICK = dict(train_images=24, val_images=6, image_size=128, det_iters=2, sr_iters=2, ft_iters=2,
-             panels=2)
+# *_iters None: the config's own schedule. The prior only has to be a trained detector backbone.
+FULL = dict(train_images=1000, val_images=200, image_size=256, det_iters=None, prior_iters=None,
+            sr_iters=None, ft_iters=None, panels=6)
+QUICK = dict(train_images=48, val_images=8, image_size=128, det_iters=150, prior_iters=20,
+             sr_iters=2, ft_iters=2, panels=2)
 
 
 def parse_args(argv=None):
@@ -187,21 +188,23 @@ class Study:
                   outputs=[f'{self.data}/annotations/instances_train.json',
                            f'{self.data}/annotations/instances_val.json']))
         loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
-        for name, cfg in self.detectors.items():
-            wd = self.stage_dir(f'det_{name}')
-            extra = self.data_options(loaders)
-            if self.args.quick:  # a tiny data set cannot fill a batch of 8 with 2 iterations
-                extra += ['train_dataloader.batch_size=2']
-            add(Stage(f'det_{name}', deps=['data'],
-                      cmd=self.train_cmd(cfg, wd, s['det_iters'], extra),
-                      outputs=[f'det_{name}/last_checkpoint']))
         sr_opts = [f'{lo}.dataset.data_root={self.data}' for lo in loaders]
         if self.args.quick:
             sr_opts += ['train_dataloader.batch_size=2']
-        add(Stage('sr_pretrain', deps=['data'],
-                  cmd=self.train_cmd(SR_PRETRAIN, self.stage_dir('sr_pretrain'), s['sr_iters'],
-                                     sr_opts),
-                  outputs=['sr_pretrain/last_checkpoint']))
+        # Insertion order is start order: the prior and the SR pre-training first (the SR
+        # fine-tunes wait for them), the evaluators' training alongside.
+        for name in [PRIOR, 'sr_pretrain'] + list(EVALUATORS):
+            if name == 'sr_pretrain':
+                add(Stage('sr_pretrain', deps=['data'],
+                          cmd=self.train_cmd(SR_PRETRAIN, self.stage_dir('sr_pretrain'),
+                                             s['sr_iters'], sr_opts),
+                          outputs=['sr_pretrain/last_checkpoint']))
+                continue
+            iters = s['prior_iters'] if name == PRIOR else s['det_iters']
+            add(Stage(f'det_{name}', deps=['data'],
+                      cmd=self.train_cmd(self.detectors[name], self.stage_dir(f'det_{name}'),
+                                         iters, self.data_options(loaders)),
+                      outputs=[f'det_{name}/last_checkpoint']))
         for variant, (cfg, _, beta) in SR_VARIANTS.items():
             deps = ['sr_pretrain'] + ([f'det_{PRIOR}'] if beta else [])
             add(Stage(f'sr_{variant}', deps=deps, fn=self.run_finetune,
