@@ -84,8 +84,8 @@ def _detail_mask(rng: np.random.Generator, label: int, h: int, w: int, yy: np.nd
                  xx: np.ndarray, box: Tuple[int, int, int, int]) -> np.ndarray:
     """Where the category's fine detail is painted, (H, W) bool (only ``box`` is filled).
 
-    'checkered' (2 px cells), 'scribbled' (1 px strokes) and 'ringed' (1 px rings) are finer
-    than the LR pixel, so x4 bicubic downsampling averages them away (unrecoverable);
+    'checkered' (2 px cells), 'scribbled' (1 px strokes) and 'ringed' (5-7 px rings of a 1 px
+    line) are made of detail finer than the LR pixel, which x4 bicubic downsampling averages away;
     'striped' and 'dotted' repeat every 8 px, the Nyquist period of the LR image, so they survive
     downsampling only as a faint blur that bicubic upsampling cannot sharpen (an SR model can).
     """
@@ -114,12 +114,12 @@ def _detail_mask(rng: np.random.Generator, label: int, h: int, w: int, yy: np.nd
             cv2.line(canvas, (int(p1[0]), int(p1[1])), (int(p2[0]), int(p2[1])), 1, 1,
                      cv2.LINE_8)
         out[sy, sx] = canvas > 0
-    else:  # 'ringed': small 1 px rings (circle marks) scattered over the body
+    else:  # 'ringed': small hollow rings (radius 2-3 px, 1 px line) scattered over the body
         canvas = np.zeros((y1 - y0, x1 - x0), np.uint8)
         bw, bh = x1 - x0, y1 - y0
-        for _ in range(2 + (bw * bh) // 30):
+        for _ in range(2 + (bw * bh) // 50):
             c = (int(rng.integers(0, bw)), int(rng.integers(0, bh)))
-            cv2.circle(canvas, c, int(rng.integers(1, 3)), 1, 1, cv2.LINE_8)
+            cv2.circle(canvas, c, int(rng.integers(2, 4)), 1, 1, cv2.LINE_8)
         out[sy, sx] = canvas > 0
     return out
 
