@@ -81,21 +81,22 @@ def save_mmdet_checkpoint(model, path):
                 'state_dict': model.state_dict()}, str(path))
 
 
+def _saved_tiny_detector(tmp_path_factory, name, options, seed, tag):
+    """(config name, cfg options, checkpoint path, detector) of a tiny detector saved to disk."""
+    torch.manual_seed(seed)
+    model = build_tiny_detector(name, options)
+    path = tmp_path_factory.mktemp(tag) / f'tiny_faster_rcnn_{tag}.pth'
+    save_mmdet_checkpoint(model, path)
+    return name, options, str(path), model
+
+
 @pytest.fixture(scope='session')
 def tiny_c4_detector(tmp_path_factory):
-    """(config name, cfg options, checkpoint path, detector) of a tiny caffe-C4 Faster R-CNN."""
-    torch.manual_seed(0)
-    model = build_tiny_detector(C4_CONFIG, TINY_C4)
-    path = tmp_path_factory.mktemp('c4') / 'tiny_faster_rcnn_c4.pth'
-    save_mmdet_checkpoint(model, path)
-    return C4_CONFIG, TINY_C4, str(path), model
+    """A tiny caffe-C4 Faster R-CNN (BGR input, std 1)."""
+    return _saved_tiny_detector(tmp_path_factory, C4_CONFIG, TINY_C4, 0, 'c4')
 
 
 @pytest.fixture(scope='session')
 def tiny_fpn_detector(tmp_path_factory):
-    """(config name, cfg options, checkpoint path, detector) of a tiny Faster R-CNN FPN."""
-    torch.manual_seed(1)
-    model = build_tiny_detector(FPN_CONFIG, TINY_FPN)
-    path = tmp_path_factory.mktemp('fpn') / 'tiny_faster_rcnn_fpn.pth'
-    save_mmdet_checkpoint(model, path)
-    return FPN_CONFIG, TINY_FPN, str(path), model
+    """A tiny Faster R-CNN FPN (RGB input, ImageNet mean/std)."""
+    return _saved_tiny_detector(tmp_path_factory, FPN_CONFIG, TINY_FPN, 1, 'fpn')

@@ -106,9 +106,11 @@ def _fmt_time(seconds: float) -> str:
 class Stage:
     """A unit of the study: a command (or a Python callable), its inputs and its outputs."""
 
-    def __init__(self, name, deps=(), cmd=None, fn=None, params=None, outputs=()):
+    def __init__(self, name, deps=(), cmd=None, fn=None, params=None, outputs=(),
+                 in_process=False):
         self.name, self.deps, self.cmd, self.fn = name, tuple(deps), cmd, fn
         self.params, self.outputs = params or {}, tuple(outputs)
+        self.in_process = in_process  # fn does the work itself (else it returns a command)
 
 
 class Study:
@@ -218,7 +220,7 @@ class Study:
                       params=dict(det=det, methods=methods, panels=s['panels'] if i == 0 else 0),
                       outputs=[f'cascade_{det}/results.json']))
         add(Stage('report', deps=[f'cascade_{d}' for d in EVALUATORS], fn=self.report,
-                  outputs=['report/summary.md']))
+                  outputs=['report/summary.md'], in_process=True))
 
     def _add(self, stage: Stage):
         self.stages[stage.name] = stage
@@ -296,11 +298,10 @@ class Study:
                 if os.path.exists(self.stage_file(name)):
                     os.remove(self.stage_file(name))
                 start = time.time()
-                if stage.fn is not None and not stage.outputs[0].endswith('last_checkpoint') \
-                        and not name.startswith('cascade_'):
+                if stage.in_process:
                     self.log(f'{name}: running')
                 cmd = stage.cmd if stage.fn is None else stage.fn(stage)
-                if cmd is None:  # an in-process stage (the report) has finished already
+                if stage.in_process:
                     self.finish(stage, inputs, time.time() - start)
                     done.add(name)
                     self.log(f'{name}: done in {_fmt_time(time.time() - start)}')
