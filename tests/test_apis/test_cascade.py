@@ -4,6 +4,7 @@ Random detector weights give a small but non-zero AP (score_thr=0 keeps low-scor
 tested is the plumbing: identical SR images give identical AP, AP is pycocotools' COCOeval on the
 dumped detections, guards report bad images, and the SR cache resumes to the same table.
 """
+import gc
 import json
 import math
 import os
@@ -137,6 +138,19 @@ def test_x4_guards_cache_resume_and_panels(setup):
                        progress=False)
     assert all(r['sr_seconds'] == 0 for r in res2['methods'].values())
     assert res2['methods']['dbpn']['iq'] == res['methods']['dbpn']['iq']
+
+    # one dataset and one evaluator serve all methods of a run: the order of the methods, i.e.
+    # what the previous method left in them, changes nothing (and the methods do differ here)
+    out_rev = str(root / 'x4_reversed')
+    res_rev = run_cascade(cfg, ckpt, methods[::-1], out_rev, scale=4, cache_dir=cache,
+                          progress=False)
+    for m in ('hr', 'bicubic', 'dbpn'):
+        assert res_rev['methods'][m]['det'] == res['methods'][m]['det']
+        assert json.load(open(osp.join(out_rev, 'methods', m, 'detections.bbox.json'))) == \
+            json.load(open(osp.join(out1, 'methods', m, 'detections.bbox.json')))
+    assert json.load(open(osp.join(out1, 'methods', 'hr', 'detections.bbox.json'))) != \
+        json.load(open(osp.join(out1, 'methods', 'bicubic', 'detections.bbox.json')))
+    assert gc.get_freeze_count() == 0  # the run's GC freeze is undone
 
     # resume after a killed run: half of DBPN's images and metric lines gone + a torn last line
     method_dir = res['methods']['dbpn']['spec']['cache']
