@@ -113,3 +113,27 @@ class ScaleOneIdentity(torch.nn.Module):
 def hr_png(root, name):
     return cv2.cvtColor(cv2.imread(osp.join(root, name)), cv2.COLOR_BGR2RGB)
 
+
+
+def run_cascade_on_rank(rank: int, world: int, port: int, kwargs: dict,
+                        out_pattern: str) -> None:
+    """One rank of a CPU multi-process cascade (``torch.multiprocessing.spawn`` target).
+
+    mmengine's ``init_dist`` needs CUDA (it calls ``torch.cuda.set_device``), so the rank joins a
+    gloo process group itself; from there on ``run_cascade`` runs exactly as under
+    ``--launcher pytorch``: ``get_dist_info`` reports the world, ranks split the images, and mmdet's
+    sampler and evaluator split and gather the detections. Writes the rank's result to
+    ``out_pattern.format(rank)``.
+    """
+    import torch.distributed as dist
+
+    from fdsr_mm.apis import run_cascade
+    from fdsr_mm.evaluation.tables import dump_json
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank),
+                      LOCAL_RANK=str(rank), WORLD_SIZE=str(world))
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', rank=rank, world_size=world)
+    try:
+        dump_json(run_cascade(**kwargs), out_pattern.format(rank))
+    finally:
+        dist.destroy_process_group()
