@@ -63,6 +63,8 @@ def parse_args(argv=None):
     parser.add_argument('--device', help='SR device (default: cuda if available, else cpu)')
     parser.add_argument('--show-dir', help='write Fig. 1-style panels (methods side by side, '
                         'predicted boxes, precision/recall at IoU 0.5) here')
+    parser.add_argument('--show-num', type=int,
+                        help='write panels of the first N evaluated images only (default: all)')
     parser.add_argument('--show-score-thr', type=float, default=0.3,
                         help='score threshold of the boxes drawn and counted in panels')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -91,7 +93,8 @@ def main(argv=None):
             args.config, args.checkpoint, args.methods, args.out_dir, dataset=dataset or None,
             scale=args.scale, hr_size=args.hr_size, cache_dir=args.cache_dir, limit=args.limit,
             iq_metrics=args.iq_metrics, tile=args.tile or None, tile_pad=args.tile_pad,
-            device=args.device, show_dir=args.show_dir, show_score_thr=args.show_score_thr,
+            device=args.device, show_dir=args.show_dir, show_num=args.show_num,
+            show_score_thr=args.show_score_thr,
             launcher=args.launcher, cfg_options=args.cfg_options)
     except (FileNotFoundError, ValueError) as e:
         print(f'cascade_eval: error: {e}', file=sys.stderr)

@@ -247,7 +247,8 @@ class Study:
                '--cache-dir', osp.join(self.out, 'sr_cache'), '--device', 'cpu',
                '--cfg-options', *self.data_options(['test_dataloader'])]
         if stage.params['panels']:
-            cmd += ['--show-dir', osp.join(self.stage_dir(stage.name), 'panels')]
+            cmd += ['--show-dir', osp.join(self.stage_dir(stage.name), 'panels'),
+                    '--show-num', str(stage.params['panels'])]
         return cmd
 
     def report(self, stage: Stage):

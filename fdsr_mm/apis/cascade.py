@@ -579,7 +579,8 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
                 hr_size: Optional[Tuple[int, int]] = None, cache_dir: Optional[str] = None,
                 limit: Optional[int] = None, iq_metrics: Sequence[str] = IQ_METRICS,
                 tile: Optional[int] = 200, tile_pad: int = 16, device: Optional[str] = None,
-                show_dir: Optional[str] = None, show_score_thr: float = 0.3,
+                show_dir: Optional[str] = None, show_num: Optional[int] = None,
+                show_score_thr: float = 0.3,
                 launcher: str = 'none', cfg_options: Optional[dict] = None,
                 progress: bool = True) -> dict:
     """Evaluate one mmdet detector on SR images of several methods (FDSR Tables 1-3).
@@ -603,6 +604,7 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
         device: SR device; default CUDA when available, else CPU.
         show_dir: Write Fig. 1-style panels (methods side by side, predicted boxes with score
             >= ``show_score_thr``, precision/recall at IoU 0.5 per image).
+        show_num: Panels of the first ``show_num`` evaluated images only (default: all).
         launcher: ``'none'`` or ``'pytorch'``/``'slurm'``/``'mpi'`` (images split over ranks).
         cfg_options: Overrides merged into the detector config (as ``--cfg-options``).
         progress: Show progress bars with ETA.
@@ -755,6 +757,6 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
         result['files'] = write_tables(result, out_dir)
         if show_dir:
             from fdsr_mm.evaluation.visualize import write_panels
-            write_panels(result, data_list, index, show_dir, show_score_thr)
+            write_panels(result, data_list, index, show_dir, show_score_thr, show_num)
     barrier()
     return result

@@ -8,7 +8,7 @@ ground-truth box; ignored/crowd boxes excluded).
 import os
 import os.path as osp
 import pickle
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -54,7 +54,7 @@ def precision_recall_at_50(pred_boxes: np.ndarray, pred_labels: np.ndarray,
 
 
 def write_panels(result: dict, data_list: List[dict], index: Dict[str, dict], show_dir: str,
-                 score_thr: float = 0.3) -> List[str]:
+                 score_thr: float = 0.3, max_panels: Optional[int] = None) -> List[str]:
     """Write one panel PNG (BGR file of the RGB images) per evaluated image into ``show_dir``.
 
     Args:
@@ -64,6 +64,7 @@ def write_panels(result: dict, data_list: List[dict], index: Dict[str, dict], sh
         index: HR path -> cached file and geometry (see :func:`fdsr_mm.apis.cascade.prepare_hr`).
         show_dir: Output folder.
         score_thr: Predictions below this score are neither drawn nor counted.
+        max_panels: Stop after this many panels (the first evaluated images); None: all.
 
     Returns:
         list[str]: The written panel paths.
@@ -81,6 +82,8 @@ def write_panels(result: dict, data_list: List[dict], index: Dict[str, dict], sh
             by_id.setdefault(p['img_id'], {})[m] = p
     written = []
     for d in data_list:
+        if max_panels is not None and len(written) >= max_panels:
+            break
         entry = index.get(d['img_path'])
         if entry is None or d['img_id'] not in by_id:
             continue

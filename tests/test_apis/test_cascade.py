@@ -143,7 +143,8 @@ def test_x4_guards_cache_resume_and_panels(setup):
     # what the previous method left in them, changes nothing (and the methods do differ here)
     out_rev = str(root / 'x4_reversed')
     res_rev = run_cascade(cfg, ckpt, methods[::-1], out_rev, scale=4, cache_dir=cache,
-                          progress=False)
+                          show_dir=str(root / 'show2'), show_num=2, progress=False)
+    assert len(os.listdir(root / 'show2')) == 2  # --show-num: the first 2 evaluated images
     for m in ('hr', 'bicubic', 'dbpn'):
         assert res_rev['methods'][m]['det'] == res['methods'][m]['det']
         assert json.load(open(osp.join(out_rev, 'methods', m, 'detections.bbox.json'))) == \
