@@ -430,8 +430,8 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
 
     def finish(file, sr, hr):  # PNG write + metrics + log line, overlapped with the next SR
         _write_png(osp.join(image_dir, file), sr)
-        _append_jsonl(log, dict(file=file, **image_quality(sr, hr, shave=scale,
-                                                            metrics=iq_metrics)))
+        _append_jsonl(log, dict(file=file, **image_quality(
+            sr, hr, shave=scale, metrics=iq_metrics, device=device)))
 
     sr_seconds = 0.0
     pending = deque()

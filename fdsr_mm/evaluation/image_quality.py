@@ -67,7 +67,8 @@ def ssim_rgb(sr: np.ndarray, hr: np.ndarray, shave: int = 0) -> float:
     return float(mmagic_ssim(sr, hr, crop_border=shave, channel_order='rgb'))
 
 
-def fsim(sr: np.ndarray, hr: np.ndarray, shave: int = 0, chromatic: bool = False) -> float:
+def fsim(sr: np.ndarray, hr: np.ndarray, shave: int = 0, chromatic: bool = False,
+         device: str = 'cpu') -> float:
     """FSIM (``chromatic=False``, luminance) or FSIMc (``chromatic=True``) via ``piq.fsim``.
 
     Args:
@@ -76,32 +77,35 @@ def fsim(sr: np.ndarray, hr: np.ndarray, shave: int = 0, chromatic: bool = False
             luminance FSIM).
         shave: Pixels ignored on each border.
         chromatic: Include the I, Q chromatic similarity (FSIMc).
+        device: Where piq runs (its phase congruency is FFT-heavy: ~0.1 s per 256 px image on
+            a CPU core, far more than a GPU SR forward, so the cascade passes its SR device).
 
     Returns:
         float: Similarity, 1.0 for identical images.
     """
     _check_pair(sr, hr)
     x, y = (torch.from_numpy(np.ascontiguousarray(_shave(im, shave))).permute(2, 0, 1)[None]
-            .float().div(255) for im in (sr, hr))
+            .to(device).float().div(255) for im in (sr, hr))
     with torch.no_grad():
         return float(piq.fsim(x, y, data_range=1., chromatic=chromatic))
 
 
 def image_quality(sr: np.ndarray, hr: np.ndarray, shave: int = 0,
-                  metrics: Sequence[str] = IQ_METRICS) -> Dict[str, float]:
+                  metrics: Sequence[str] = IQ_METRICS, device: str = 'cpu') -> Dict[str, float]:
     """The requested metrics of one SR/HR pair.
 
     Args:
         sr, hr: (H, W, 3) uint8 RGB images of the same size.
         shave: Pixels ignored on each border (``scale`` in the FDSR protocol).
         metrics: Names from :data:`IQ_METRICS`.
+        device: Device of the FSIM computations (PSNR/SSIM are MMagic's NumPy functions).
 
     Returns:
         dict: ``{name: value}``.
     """
     funcs = dict(psnr=psnr_rgb, psnr_y=psnr_y, ssim=ssim_rgb,
-                 fsim=lambda a, b, s: fsim(a, b, s, chromatic=False),
-                 fsimc=lambda a, b, s: fsim(a, b, s, chromatic=True))
+                 fsim=lambda a, b, s: fsim(a, b, s, chromatic=False, device=device),
+                 fsimc=lambda a, b, s: fsim(a, b, s, chromatic=True, device=device))
     unknown = set(metrics) - set(funcs)
     if unknown:
         raise ValueError(f'Unknown image-quality metrics {sorted(unknown)}; '

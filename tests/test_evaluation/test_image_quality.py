@@ -60,6 +60,16 @@ def test_fsim_matches_piq_on_a_known_pair(pair):
         assert 0.5 < ours < 1.0
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
+def test_fsim_on_the_gpu_equals_the_cpu(pair):
+    sr, hr = pair
+    for chromatic in (False, True):
+        assert fsim(sr, hr, 2, chromatic, device='cuda') == pytest.approx(
+            fsim(sr, hr, 2, chromatic, device='cpu'), abs=1e-5)
+    assert image_quality(sr, hr, 2, ['fsimc'], device='cuda')['fsimc'] == pytest.approx(
+        fsim(sr, hr, 2, True), abs=1e-5)
+
+
 def test_ssim_orders_degradations(pair):
     sr, hr = pair
     worse = np.clip(hr.astype(int) + np.random.default_rng(1).integers(-60, 61, hr.shape), 0,
