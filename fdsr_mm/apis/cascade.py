@@ -11,7 +11,10 @@ For one mmdet detector and several SR methods, :func:`run_cascade` runs two pass
    lossless PNG in a cache keyed by (dataset, method, checkpoint hash, scale, degradation), and
    compute PSNR (RGB, Y), SSIM, FSIM, FSIMc against the mod-cropped HR with ``shave = scale``.
    ``hr`` (the mod-cropped HR image itself) and ``bicubic`` (MATLAB-like bicubic x``scale``
-   upsampling of the LR image) are methods like any SR model.
+   upsampling of the LR image) are methods like any SR model. Image I/O runs in background
+   threads next to the model: the first SR method super-resolves each HR image as soon as it is
+   prepared (:func:`prepare_and_super_resolve`), later methods prefetch their LR inputs, and PNG
+   writes and image-quality metrics of one result overlap the next SR forward.
 2. **Detect pass** (per method): mmdet's Runner and ``TestLoop`` with the detector's own test
    pipeline, whose ``LoadImageFromFile`` is replaced by
    :class:`fdsr_mm.evaluation.LoadCascadeImage` (reads the cached image; the SR image has the
@@ -52,6 +55,7 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dist import barrier, get_dist_info
+from mmengine.hooks import Hook
 from mmengine.registry import DefaultScope
 from mmengine.utils import ProgressBar
 
@@ -63,8 +67,15 @@ from fdsr_mm.evaluation.tables import atomic_write_text, dump_json, write_tables
 #: Degradation key of the cache (the operator that makes LR from HR).
 DEGRADATION = 'bicubic-matlab'
 RESERVED_METHODS = ('hr', 'bicubic')
-#: Threads for image decoding / PNG encoding / metrics next to the model (they release the GIL).
-IO_THREADS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _io_threads(beside_model: bool) -> int:
+    """Threads for image decoding / PNG encoding (they release the GIL): up to 4, and beside a
+    running model only the cores its torch threads leave free (at least one)."""
+    cores = os.cpu_count() or 1
+    if beside_model:
+        cores -= torch.get_num_threads()
+    return max(1, min(4, cores))
 _COCO_KEYS = dict(AP='bbox_mAP', AP50='bbox_mAP_50', AP75='bbox_mAP_75', APS='bbox_mAP_s',
                   APM='bbox_mAP_m', APL='bbox_mAP_l')
 
@@ -333,54 +344,89 @@ def _progress(n: int, title: str, show: bool):
     return None
 
 
+def _prepare_todo(data_list: List[dict], prep_dir: str) -> List[dict]:
+    """This rank's images without a prepared HR image (or a failure record) in ``prep_dir``."""
+    rank, world = get_dist_info()
+    done = _read_jsonl(osp.join(prep_dir, 'prepare.rank*.jsonl'))
+    return [d for d in _slice(data_list, rank, world)
+            if d['img_path'] not in done or (done[d['img_path']].get('reason') is None
+                                             and not osp.isfile(osp.join(
+                                                 prep_dir, 'hr', done[d['img_path']]['cached'])))]
+
+
+def _prepare_one(d: dict, prep_dir: str, scale: int, hr_size: Optional[Tuple[int, int]],
+                 img_root: str) -> Tuple[dict, Optional[np.ndarray]]:
+    """Read, check, resize (``hr_size``) and mod-crop one HR image; cache it as PNG.
+
+    Returns:
+        (record, image): the ``prepare.rank*.jsonl`` record (``reason`` is None when usable) and
+        the mod-cropped (H, W, 3) uint8 RGB image (None when not usable).
+    """
+    path = d['img_path']
+    rec = dict(file=path, cached=_rel_png(path, img_root), reason=None, gray=False,
+               modcropped=False)
+    img, rec['gray'], rec['reason'] = _read_hr(path)
+    if img is None:
+        return rec, None
+    h0, w0 = img.shape[:2]
+    if hr_size is not None:
+        img = cv2.resize(img, tuple(hr_size), interpolation=cv2.INTER_CUBIC)
+    h1, w1 = img.shape[:2]
+    min_side = 8 * scale
+    if min(h1, w1) < min_side:
+        rec['reason'] = (f'too small: {h1}x{w1} < {min_side} px (8 x scale) on a side, its '
+                         f'x{scale} LR image would be under 8 px')
+        return rec, None
+    hc, wc = h1 - h1 % scale, w1 - w1 % scale
+    rec['modcropped'] = (hc, wc) != (h1, w1)
+    img = np.ascontiguousarray(img[:hc, :wc])
+    _write_png(osp.join(prep_dir, 'hr', rec['cached']), img)
+    rec.update(fx=w1 / w0, fy=h1 / h0, hw=[hc, wc])
+    return rec, img
+
+
+def _prepared_stream(todo: List[dict], prep_dir: str, scale: int,
+                     hr_size: Optional[Tuple[int, int]], img_root: str, with_lr: bool = False):
+    """Prepare ``todo`` in background threads; yield ``(record, hr, lr)`` in order, logged.
+
+    Decoding and PNG encoding release the GIL, so the threads keep the other cores busy while
+    the consumer (the SR model, or nothing) works. ``lr`` is ``bicubic_downsample(hr)`` when
+    ``with_lr`` (the consumer is a model: fewer threads, see :func:`_io_threads`) and the image
+    is usable, else None.
+    """
+    rank, _ = get_dist_info()
+    log = osp.join(prep_dir, f'prepare.rank{rank}.jsonl')
+
+    def work(d):
+        rec, hr = _prepare_one(d, prep_dir, scale, hr_size, img_root)
+        lr = bicubic_downsample(hr, scale) if with_lr and hr is not None else None
+        return rec, hr, lr
+
+    os.makedirs(osp.join(prep_dir, 'hr'), exist_ok=True)
+    threads = _io_threads(beside_model=with_lr)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for rec, hr, lr in _ordered_map(pool, work, todo, 2 * threads):
+            _append_jsonl(log, rec)
+            yield rec, hr, lr
+
+
 def prepare_hr(data_list: List[dict], prep_dir: str, scale: int, hr_size: Optional[Tuple[int,
                int]], img_root: str, progress: bool = True) -> dict:
     """SR pass, part 0: the mod-cropped HR images (the ``hr`` method) and the cache index.
 
-    Every rank prepares its slice; afterwards all ranks read the merged index.
+    Every rank prepares its slice (what :func:`prepare_and_super_resolve` left, if it ran);
+    afterwards all ranks read the merged index.
 
     Returns:
         dict: ``index`` ({HR path: dict(file, fx, fy, hw)}), ``failed`` ([dict(file, reason)]),
         ``grayscale`` and ``modcropped`` counts.
     """
-    rank, world = get_dist_info()
-    hr_dir = osp.join(prep_dir, 'hr')
-    os.makedirs(hr_dir, exist_ok=True)
-    done = _read_jsonl(osp.join(prep_dir, 'prepare.rank*.jsonl'))
-    todo = [d for d in _slice(data_list, rank, world)
-            if d['img_path'] not in done or (done[d['img_path']].get('reason') is None
-                                             and not osp.isfile(osp.join(
-                                                 hr_dir, done[d['img_path']]['cached'])))]
+    rank, _ = get_dist_info()
+    todo = _prepare_todo(data_list, prep_dir)
     bar = _progress(len(todo), f'Preparing x{scale} HR images', progress and rank == 0)
-    log = osp.join(prep_dir, f'prepare.rank{rank}.jsonl')
-    min_side = 8 * scale
-
-    def prepare_one(d: dict) -> dict:
-        path = d['img_path']
-        rec = dict(file=path, cached=_rel_png(path, img_root), reason=None, gray=False,
-                   modcropped=False)
-        img, rec['gray'], rec['reason'] = _read_hr(path)
-        if img is not None:
-            h0, w0 = img.shape[:2]
-            if hr_size is not None:
-                img = cv2.resize(img, tuple(hr_size), interpolation=cv2.INTER_CUBIC)
-            h1, w1 = img.shape[:2]
-            if min(h1, w1) < min_side:
-                rec['reason'] = (f'too small: {h1}x{w1} < {min_side} px (8 x scale) on a side, '
-                                 f'its x{scale} LR image would be under 8 px')
-            else:
-                hc, wc = h1 - h1 % scale, w1 - w1 % scale
-                rec['modcropped'] = (hc, wc) != (h1, w1)
-                _write_png(osp.join(hr_dir, rec['cached']), img[:hc, :wc])
-                rec.update(fx=w1 / w0, fy=h1 / h0, hw=[hc, wc])
-        return rec
-
-    # Decoding and PNG encoding release the GIL: a few threads keep the cores busy.
-    with ThreadPoolExecutor(max_workers=IO_THREADS) as pool:
-        for rec in _ordered_map(pool, prepare_one, todo, 2 * IO_THREADS):
-            _append_jsonl(log, rec)
-            if bar:
-                bar.update()
+    for _ in _prepared_stream(todo, prep_dir, scale, hr_size, img_root):
+        if bar:
+            bar.update()
     if bar:
         print(flush=True)
     barrier()
@@ -396,6 +442,95 @@ def prepare_hr(data_list: List[dict], prep_dir: str, scale: int, hr_size: Option
     recs = [done[d['img_path']] for d in data_list]
     return dict(index=index, failed=failed, grayscale=sum(r['gray'] for r in recs),
                 modcropped=sum(r['modcropped'] for r in recs))
+
+
+def _sr_image_dir(method: SRMethod, prep_dir: str) -> str:
+    if method.kind == 'hr':
+        return osp.join(prep_dir, 'hr')
+    return osp.join(prep_dir, _method_key(method))
+
+
+def _super_resolve_items(method: SRMethod, items, num: int, image_dir: str, scale: int,
+                         iq_metrics: Sequence[str], tile: Optional[int], tile_pad: int,
+                         device: str, title: str, progress: bool) -> float:
+    """Super-resolve ``items`` (``(file, hr, lr)``, e.g. prefetched) and cache the results.
+
+    The SR forward runs here; the PNG write, the image-quality metrics and the log line of each
+    result run in a writer thread while the next image is super-resolved. Returns the seconds
+    spent in SR forwards.
+    """
+    rank, _ = get_dist_info()
+    os.makedirs(image_dir, exist_ok=True)
+    log = osp.join(image_dir, f'iq.rank{rank}.jsonl')
+    generator = build_sr_generator(method, device) if method.kind == 'model' and num else None
+    bar = _progress(num, title, progress and rank == 0)
+
+    def finish(file, sr, hr):
+        _write_png(osp.join(image_dir, file), sr)
+        _append_jsonl(log, dict(file=file, **image_quality(
+            sr, hr, shave=scale, metrics=iq_metrics, device=device)))
+
+    sr_seconds = 0.0
+    pending = deque()
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        for file, hr, lr in items:
+            if file is None:  # an image that could not be prepared: nothing to super-resolve
+                if bar:
+                    bar.update()
+                continue
+            t0 = time.perf_counter()
+            if method.kind == 'bicubic':
+                from mmagic.datasets.transforms import MATLABLikeResize
+                up = MATLABLikeResize(keys=['img'], scale=scale).transform(
+                    dict(img=lr.astype(np.float32)))['img']
+                sr = np.clip(np.round(up), 0, 255).astype(np.uint8)
+            else:
+                sr = super_resolve_image(generator, lr, scale, tile=tile, tile_pad=tile_pad,
+                                         device=device)
+            sr_seconds += time.perf_counter() - t0
+            pending.append(writer.submit(finish, file, sr, hr))
+            while len(pending) > 2 or (pending and pending[0].done()):
+                pending.popleft().result()  # re-raises a writer error here
+                if bar:
+                    bar.update()
+        while pending:
+            pending.popleft().result()
+            if bar:
+                bar.update()
+    if bar:
+        print(flush=True)
+    return sr_seconds
+
+
+def prepare_and_super_resolve(method: SRMethod, data_list: List[dict], prep_dir: str,
+                              scale: int, hr_size: Optional[Tuple[int, int]], img_root: str,
+                              iq_metrics: Sequence[str] = IQ_METRICS,
+                              tile: Optional[int] = 200, tile_pad: int = 16,
+                              device: str = 'cpu', progress: bool = True) -> float:
+    """Prepare this rank's unprepared HR images and super-resolve each one as soon as it is ready.
+
+    The first SR method of a run so hides the HR preparation (decode, checks, mod-crop, PNG
+    cache, LR) behind its SR forwards instead of running it as a pass of its own. Images already
+    prepared (a resumed run) are left to :func:`super_resolve_method`. Returns the seconds spent
+    in SR forwards.
+    """
+    todo = _prepare_todo(data_list, prep_dir)
+    if method.kind == 'hr' or not todo:
+        return 0.0
+    image_dir = _sr_image_dir(method, prep_dir)
+    done = _read_jsonl(osp.join(image_dir, 'iq.rank*.jsonl'))
+
+    def items():
+        for rec, hr, lr in _prepared_stream(todo, prep_dir, scale, hr_size, img_root,
+                                            with_lr=True):
+            usable = hr is not None and not (rec['cached'] in done and osp.isfile(
+                osp.join(image_dir, rec['cached'])))
+            yield (rec['cached'], hr, lr) if usable else (None, None, None)
+
+    return _super_resolve_items(method, items(), len(todo), image_dir, scale, iq_metrics, tile,
+                                tile_pad, device,
+                                f'Preparing x{scale} HR images + SR pass: {method.name}',
+                                progress)
 
 
 def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str, scale: int,
@@ -415,57 +550,23 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
         dict: ``image_dir`` (the cached images), ``iq`` ({metric: mean over images}),
         ``sr_seconds`` (SR forward time of this call on this rank, 0 for cached images).
     """
+    image_dir = _sr_image_dir(method, prep_dir)
     if method.kind == 'hr':
-        return dict(image_dir=osp.join(prep_dir, 'hr'), iq={}, sr_seconds=0.0)
+        return dict(image_dir=image_dir, iq={}, sr_seconds=0.0)
     rank, world = get_dist_info()
-    image_dir = osp.join(prep_dir, _method_key(method))
-    os.makedirs(image_dir, exist_ok=True)
     pattern = osp.join(image_dir, 'iq.rank*.jsonl')
     done = _read_jsonl(pattern)
-    todo = [(p, e) for p, e in _slice(sorted(index.items()), rank, world)
+    todo = [e for _, e in _slice(sorted(index.items()), rank, world)
             if e['file'] not in done or not osp.isfile(osp.join(image_dir, e['file']))]
-    generator = None
-    if method.kind == 'model' and todo:
-        generator = build_sr_generator(method, device)
-    bar = _progress(len(todo), f'SR pass: {method.name}', progress and rank == 0)
-    log = osp.join(image_dir, f'iq.rank{rank}.jsonl')
 
-    def finish(file, sr, hr):  # PNG write + metrics + log line, overlapped with the next SR
-        _write_png(osp.join(image_dir, file), sr)
-        _append_jsonl(log, dict(file=file, **image_quality(
-            sr, hr, shave=scale, metrics=iq_metrics, device=device)))
-
-    sr_seconds = 0.0
-    pending = deque()
-    def load(item):  # HR read + LR, prefetched while the previous image is super-resolved
-        entry = item[1]
+    def load(entry):  # HR read + LR, prefetched while the previous image is super-resolved
         hr = _read_png(osp.join(prep_dir, 'hr', entry['file']))
-        return entry, hr, bicubic_downsample(hr, scale)
+        return entry['file'], hr, bicubic_downsample(hr, scale)
 
-    with ThreadPoolExecutor(max_workers=1) as reader, \
-            ThreadPoolExecutor(max_workers=1) as writer:
-        for entry, hr, lr in _ordered_map(reader, load, todo, 2):
-            t0 = time.perf_counter()
-            if method.kind == 'bicubic':
-                from mmagic.datasets.transforms import MATLABLikeResize
-                up = MATLABLikeResize(keys=['img'], scale=scale).transform(
-                    dict(img=lr.astype(np.float32)))['img']
-                sr = np.clip(np.round(up), 0, 255).astype(np.uint8)
-            else:
-                sr = super_resolve_image(generator, lr, scale, tile=tile, tile_pad=tile_pad,
-                                         device=device)
-            sr_seconds += time.perf_counter() - t0
-            pending.append(writer.submit(finish, entry['file'], sr, hr))
-            while len(pending) > 2 or (pending and pending[0].done()):
-                pending.popleft().result()  # re-raises a writer error here
-                if bar:
-                    bar.update()
-        while pending:
-            pending.popleft().result()
-            if bar:
-                bar.update()
-    if bar:
-        print(flush=True)
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        sr_seconds = _super_resolve_items(
+            method, _ordered_map(reader, load, todo, 2), len(todo), image_dir, scale,
+            iq_metrics, tile, tile_pad, device, f'SR pass: {method.name}', progress)
     barrier()
     done = _read_jsonl(pattern)
     files = [e['file'] for e in index.values()]
@@ -550,6 +651,23 @@ def _det_numbers(metrics: dict, metric: str) -> dict:
         return out
     val = metrics.get('pascal_voc/mAP')
     return dict(mAP=None if val is None else round(100 * val, 2))
+
+
+class _TestIterSeconds(Hook):
+    """Sums the time of the test iterations (detector ``test_step`` + metric ``process``), i.e.
+    the detection pass without data loading and the final metric computation."""
+
+    priority = 'LOWEST'  # before_test_iter runs after the other hooks'
+
+    def __init__(self):
+        self.seconds = 0.0
+        self._t0 = None
+
+    def before_test_iter(self, runner, batch_idx, data_batch=None):
+        self._t0 = time.perf_counter()
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.seconds += time.perf_counter() - self._t0
 
 
 def _detector_name(config: str) -> str:
@@ -664,10 +782,16 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
     cache_dir = osp.abspath(cache_dir or osp.join(out_dir, 'sr_cache'))
     prep_dir = osp.join(cache_dir, ds_key, geo_key)
 
-    # ---- SR pass
+    # ---- SR pass: the first SR method super-resolves the HR images as they are prepared
+    first = next((m for m in methods if m.kind != 'hr'), None)
+    early_sr_s = 0.0
     t0 = time.perf_counter()
+    if first is not None:
+        early_sr_s = prepare_and_super_resolve(first, data_list, prep_dir, scale, hr_size,
+                                               img_root, iq_metrics, tile, tile_pad, device,
+                                               progress)
     prep = prepare_hr(data_list, prep_dir, scale, hr_size, img_root, progress)
-    timing['prepare_hr_s'] = time.perf_counter() - t0
+    timing['prepare_hr_s'] = time.perf_counter() - t0 - early_sr_s  # what SR did not hide
     index = prep['index']
     if not index:
         raise RuntimeError(f'No usable image: {prep["failed"][:5]}.')
@@ -675,6 +799,8 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
     atomic_write_text(index_file, json.dumps(index))
     sr_results = {m.name: super_resolve_method(m, index, prep_dir, scale, iq_metrics, tile,
                                                tile_pad, device, progress) for m in methods}
+    if first is not None:
+        sr_results[first.name]['sr_seconds'] += early_sr_s
 
     # ---- detection pass
     test_ds = copy.deepcopy(ds_cfg)
@@ -692,6 +818,8 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
                                            if d['img_path'] in index))
         test_ds.ann_file = derived
     runner.load_checkpoint(detector_checkpoint, map_location='cpu')
+    iter_timer = _TestIterSeconds()
+    runner.register_hook(iter_timer)
     runner.call_hook('before_run')
     t0 = time.perf_counter()
     with DefaultScope.overwrite_default_scope('mmdet'):
@@ -712,6 +840,7 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
         method_dir = osp.join(out_dir, 'methods', m.name)
         os.makedirs(method_dir, exist_ok=True)
         t0 = time.perf_counter()
+        iter_timer.seconds = 0.0
         with DefaultScope.overwrite_default_scope('mmdet'):
             dataset = copy.copy(base_dataset)
             dataset.pipeline = Compose(_replace_loader(test_ds.pipeline, index_file,
@@ -741,7 +870,8 @@ def run_cascade(detector_config: str, detector_checkpoint: str,
             iq=sr_results[m.name]['iq'], det=det,
             mmdet_metrics={k: float(v) for k, v in metrics.items()
                            if isinstance(v, (int, float))},
-            sr_seconds=sr_results[m.name]['sr_seconds'], det_seconds=det_seconds)
+            sr_seconds=sr_results[m.name]['sr_seconds'], det_seconds=det_seconds,
+            det_iter_seconds=iter_timer.seconds)
     runner.call_hook('after_run')
 
     result = dict(

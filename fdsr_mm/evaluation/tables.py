@@ -6,7 +6,13 @@ A *cascade result* is the dict :func:`fdsr_mm.apis.run_cascade` returns and writ
     dict(detector=dict(name, config, checkpoint), metric='coco' | 'voc', scale=4,
          dataset=dict(num_images, num_evaluated, failed_images=[dict(file, reason)], ...),
          methods=dict(<method>=dict(iq=dict(psnr, psnr_y, ssim, fsim, fsimc) or {},
-                                    det=dict(AP, AP50, AP75, APS, APM, APL) or dict(mAP))))
+                                    det=dict(AP, AP50, AP75, APS, APM, APL) or dict(mAP),
+                                    sr_seconds, det_seconds, det_iter_seconds)),
+         timing=dict(runner_build_s, prepare_hr_s, det_build_s))
+
+Seconds are this rank's: ``sr_seconds`` in SR forwards (0 for cached images), ``det_seconds`` the
+whole detection pass, ``det_iter_seconds`` its test iterations (detector forward + metric
+``process``, without data loading and the final COCOeval/VOC computation).
 
 Detection numbers are percentages (mmdet's fractions x 100); PSNR in dB; FSIM/SSIM in [0, 1].
 Non-finite floats (PSNR of identical images) are stored in JSON as the strings ``"inf"``/``"nan"``
