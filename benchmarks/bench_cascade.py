@@ -19,7 +19,8 @@ CocoMetric has real work: a random-init head scores ~0.01 everywhere).
   dataloader workers do.
 
 The three are measured in ``--repeats`` interleaved rounds: the speed of these shared machines
-drifts by +-10% within a minute, so one round's pair of measurements is the unit. Printed:
+drifts by +-10% within a minute, so each cascade run is compared with the mean of the bare runs
+just before and just after it. Printed:
 
 * ``overhead_vs_bare``: median over rounds of ``cascade / (bare SR + bare detector) - 1`` (the
   target);
@@ -166,12 +167,15 @@ def main():
                           **kwargs)
         return time.perf_counter() - t0, res
 
-    # Interleaved rounds so that drifts of machine speed hit all three alike.
+    # Interleaved rounds; the bare runs bracket the cascade (before + after, averaged) so that a
+    # drift of machine speed during the round hits both sides alike.
     rounds = []
+    t_sr_before, t_det_before = bare_sr()[0], bare_det()
     for r in range(args.repeats):
-        t_sr, _ = bare_sr()
-        t_det = bare_det()
         t_cas, res = cascade('r%d' % r, [])
+        t_sr_after, t_det_after = bare_sr()[0], bare_det()
+        t_sr, t_det = (t_sr_before + t_sr_after) / 2, (t_det_before + t_det_after) / 2
+        t_sr_before, t_det_before = t_sr_after, t_det_after
         m = res['methods']['dbpn']
         model_s = m['sr_seconds'] + m['det_iter_seconds']  # the same forwards, inside the run
         rounds.append(dict(sr=t_sr, det=t_det, cascade=t_cas, model=model_s, res=res))
