@@ -67,6 +67,8 @@ from fdsr_mm.evaluation.tables import atomic_write_text, dump_json, write_tables
 #: Degradation key of the cache (the operator that makes LR from HR).
 DEGRADATION = 'bicubic-matlab'
 RESERVED_METHODS = ('hr', 'bicubic')
+_COCO_KEYS = dict(AP='bbox_mAP', AP50='bbox_mAP_50', AP75='bbox_mAP_75', APS='bbox_mAP_s',
+                  APM='bbox_mAP_m', APL='bbox_mAP_l')
 
 
 def _io_threads(beside_model: bool) -> int:
@@ -76,8 +78,6 @@ def _io_threads(beside_model: bool) -> int:
     if beside_model:
         cores -= torch.get_num_threads()
     return max(1, min(4, cores))
-_COCO_KEYS = dict(AP='bbox_mAP', AP50='bbox_mAP_50', AP75='bbox_mAP_75', APS='bbox_mAP_s',
-                  APM='bbox_mAP_m', APL='bbox_mAP_l')
 
 
 @dataclass
