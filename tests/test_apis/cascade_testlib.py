@@ -38,6 +38,13 @@ val_evaluator = test_evaluator
 default_hooks = dict(logger=dict(interval=1000))
 '''
 
+TINY_SR_CONFIG = '''
+model = dict(type='BaseEditModel',
+             generator=dict(type='DBPN', mid_channels=16, base_channels=8, num_stages=2, scale=4,
+                            bicubic_residual=True),
+             pixel_loss=dict(type='L1Loss'))
+'''
+
 
 def make_dataset(root: str, num_val: int = 4, image_hw=(64, 72)) -> dict:
     """Synthetic COCO-format val split under ``root`` (PNG images, HR boxes)."""
@@ -64,6 +71,24 @@ def make_detector(root: str, data_root: str, seed: int = 0):
     model.init_weights()
     ckpt = osp.join(root, 'tiny_retinanet.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    return cfg_path, ckpt
+
+
+def write_sr_model(root: str):
+    """Write a tiny DBPN x4 MMagic config and a random-init restorer checkpoint (``generator.*``
+    keys); returns (config, checkpoint)."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+
+    from mmagic.registry import MODELS
+    cfg_path = osp.join(root, 'tiny_dbpn.py')
+    with open(cfg_path, 'w') as f:
+        f.write(TINY_SR_CONFIG)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        model = MODELS.build(Config.fromfile(cfg_path).model)
+    ckpt = osp.join(root, 'tiny_dbpn.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)  # 'generator.*' keys
     return cfg_path, ckpt
 
 

@@ -22,13 +22,6 @@ from fdsr_mm.apis import SRMethod, parse_method, run_cascade
 from fdsr_mm.evaluation import load_results
 from fdsr_mm.evaluation.visualize import precision_recall_at_50
 
-TINY_SR_CONFIG = '''
-model = dict(type='BaseEditModel',
-             generator=dict(type='DBPN', mid_channels=16, base_channels=8, num_stages=2, scale=4,
-                            bicubic_residual=True),
-             pixel_loss=dict(type='L1Loss'))
-'''
-
 
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
@@ -77,29 +70,13 @@ def test_identical_sr_images_give_identical_ap_and_ap_is_cocoeval(setup):
     assert load_results(osp.join(out, 'results.json'))['dataset']['num_evaluated'] == 4
 
 
-def _write_sr_model(root):
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-
-    from mmagic.registry import MODELS
-    cfg_path = osp.join(root, 'tiny_dbpn.py')
-    with open(cfg_path, 'w') as f:
-        f.write(TINY_SR_CONFIG)
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        model = MODELS.build(Config.fromfile(cfg_path).model)
-    ckpt = osp.join(root, 'tiny_dbpn.pth')
-    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)  # 'generator.*' keys
-    return cfg_path, ckpt
-
-
 def test_x4_guards_cache_resume_and_panels(setup):
     root = setup['root']
     data = str(root / 'data_bad')
     shutil.copytree(setup['data'], data)
     names = lib.add_bad_images(data)
     cfg, ckpt = lib.make_detector(str(root / 'det_bad'), data)
-    sr_cfg, sr_ckpt = _write_sr_model(str(root))
+    sr_cfg, sr_ckpt = lib.write_sr_model(str(root))
     methods = ['hr', 'bicubic', f'dbpn={sr_cfg}:{sr_ckpt}']
     cache = str(root / 'cache')
     out1 = str(root / 'x4_first')

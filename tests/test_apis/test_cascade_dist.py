@@ -15,13 +15,6 @@ import cascade_testlib as lib
 from fdsr_mm.apis import run_cascade
 from fdsr_mm.evaluation import load_results
 
-TINY_SR_CONFIG = '''
-model = dict(type='BaseEditModel',
-             generator=dict(type='DBPN', mid_channels=16, base_channels=8, num_stages=2, scale=4,
-                            bicubic_residual=True),
-             pixel_loss=dict(type='L1Loss'))
-'''
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -34,18 +27,7 @@ def test_two_ranks_split_images_and_give_single_process_results(tmp_path):
     data = str(tmp_path / 'data')
     lib.make_dataset(data, num_val=6, image_hw=(64, 72))
     cfg, ckpt = lib.make_detector(str(tmp_path / 'det'), data)
-    sr_cfg = str(tmp_path / 'tiny_dbpn.py')
-    with open(sr_cfg, 'w') as f:
-        f.write(TINY_SR_CONFIG)
-    from mmengine.config import Config
-    from mmengine.registry import DefaultScope
-
-    from mmagic.registry import MODELS
-    torch.manual_seed(0)
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        sr = MODELS.build(Config.fromfile(sr_cfg).model)
-    sr_ckpt = str(tmp_path / 'tiny_dbpn.pth')
-    torch.save(dict(state_dict=sr.state_dict()), sr_ckpt)
+    sr_cfg, sr_ckpt = lib.write_sr_model(str(tmp_path))
     methods = ['hr', 'bicubic', f'dbpn={sr_cfg}:{sr_ckpt}']
     kwargs = dict(detector_config=cfg, detector_checkpoint=ckpt, methods=methods, scale=4,
                   iq_metrics=['psnr', 'ssim'], progress=False)
@@ -64,10 +46,10 @@ def test_two_ranks_split_images_and_give_single_process_results(tmp_path):
         for k, v in single['methods'][m]['iq'].items():
             assert abs(written['methods'][m]['iq'][k] - v) < 1e-9
     # each rank super-resolved and prepared its own half of the images
-    cache = osp.dirname(written['methods']['dbpn']['spec']['cache'])
-    for name in ('prepare.rank{}.jsonl', '{}/iq.rank{{}}.jsonl'.format(
-            osp.basename(written['methods']['dbpn']['spec']['cache']))):
-        lines = [open(osp.join(cache, name.format(r))).read().splitlines() for r in (0, 1)]
+    dbpn_dir = written['methods']['dbpn']['spec']['cache']
+    for logs in ([osp.join(osp.dirname(dbpn_dir), f'prepare.rank{r}.jsonl') for r in (0, 1)],
+                 [osp.join(dbpn_dir, f'iq.rank{r}.jsonl') for r in (0, 1)]):
+        lines = [open(log).read().splitlines() for log in logs]
         assert [len(x) for x in lines] == [3, 3]
         files = [json.loads(x)['file'] for part in lines for x in part]
         assert len(set(files)) == 6
