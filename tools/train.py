@@ -11,6 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
+from fdsr_mm.utils.dist_env import setup_cpu_distributed
 
 
 def parse_args():
@@ -71,6 +72,7 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
+    setup_cpu_distributed(cfg)  # --launcher without CUDA: gloo, DDP without device ids
     runner = Runner.from_cfg(cfg)
     runner.train()
 
