@@ -1,6 +1,7 @@
 """Data: the SR degradation shared by training and evaluation, synthetic images and datasets."""
+from .loading import CheckedLoadImageFromFile, ImageDecodeError
 from .synthetic_coco import SYNTHETIC_COCO_CLASSES, write_synthetic_coco
 from .transforms import BicubicDegradation, bicubic_downsample
 
-__all__ = ['BicubicDegradation', 'bicubic_downsample', 'SYNTHETIC_COCO_CLASSES',
-           'write_synthetic_coco']
+__all__ = ['BicubicDegradation', 'bicubic_downsample', 'CheckedLoadImageFromFile',
+           'ImageDecodeError', 'SYNTHETIC_COCO_CLASSES', 'write_synthetic_coco']

@@ -2,6 +2,7 @@
 # whose sides are both > 384 px, listed one file name per line in `train_list` by
 # `python tools/prepare_coco_sr.py data/coco`. LR is made on the fly by MATLAB-like bicubic x1/4
 # of the cropped HR patch. Images load as RGB uint8; DataPreprocessor(mean 0, std 255) -> [0, 1].
+# CheckedLoadImageFromFile (fdsr_mm) is MMagic's LoadImageFromFile naming a file it cannot decode.
 scale = 4
 data_root = 'data/coco'
 train_list = 'annotations/fdsr_sr_train20k.txt'
@@ -9,7 +10,7 @@ val_list = 'annotations/fdsr_sr_val100.txt'
 gt_patch_size = 160  # LR patches of 40x40, the DBPN authors' training patch size
 
 train_pipeline = [
-    dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb',
+    dict(type='CheckedLoadImageFromFile', key='gt', color_type='color', channel_order='rgb',
          imdecode_backend='cv2'),
     dict(type='Crop', keys=['gt'], crop_size=(gt_patch_size, gt_patch_size), random_crop=True),
     dict(type='BicubicDegradation', scale=scale),
@@ -19,7 +20,7 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile', key='gt', color_type='color', channel_order='rgb',
+    dict(type='CheckedLoadImageFromFile', key='gt', color_type='color', channel_order='rgb',
          imdecode_backend='cv2'),
     dict(type='SetValues', dictionary=dict(scale=scale)),
     dict(type='ModCrop', key='gt'),  # HR border pixels beyond a multiple of the scale
