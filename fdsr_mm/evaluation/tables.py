@@ -104,6 +104,15 @@ def _get(result: dict, method: str, section: str, key: str) -> Optional[float]:
     return result['methods'][method].get(section, {}).get(key)
 
 
+def _cell(result: dict, method: str, section: str, key: str) -> str:
+    """A table cell; a detection number mmdet reports as undefined (COCOeval's -1: no
+    ground-truth box of that kind) reads ``n/a``, never 0."""
+    value = _get(result, method, section, key)
+    if value is None and section == 'det':
+        return 'n/a'
+    return _fmt(value, key)
+
+
 def _markdown(header: Sequence[str], rows: List[Sequence[str]]) -> str:
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     lines += ['| ' + ' | '.join(r) + ' |' for r in rows]
@@ -133,6 +142,12 @@ def _footer(result: dict) -> str:
     if ds.get('modcropped_images'):
         lines.append(f"{ds['modcropped_images']} image(s) mod-cropped to a multiple of "
                      f"{result['scale']}.")
+    notes = {m: r['det']['note'] for m, r in result['methods'].items()
+             if r.get('det', {}).get('note')}
+    for note in dict.fromkeys(notes.values()):
+        lines.append(f"{', '.join(m for m, n in notes.items() if n == note)}: {note}.")
+    if any(v is None for r in result['methods'].values() for v in r.get('det', {}).values()):
+        lines.append('n/a: undefined (COCOeval -1: no ground-truth box of that kind).')
     return '\n'.join(lines) + '\n'
 
 
@@ -143,7 +158,7 @@ def table1(result: dict) -> Dict[str, str]:
     section_rows = TABLE1_ROWS if result['metric'] == 'coco' else (
         ('PSNR', 'iq', 'psnr'), ('FSIM', 'iq', 'fsim'), ('mAP', 'det', 'mAP'),
         ('PSNR-Y', 'iq', 'psnr_y'), ('SSIM', 'iq', 'ssim'), ('FSIMc', 'iq', 'fsimc'))
-    rows = [[label] + [_fmt(_get(result, m, sec, key), key) for m in methods]
+    rows = [[label] + [_cell(result, m, sec, key) for m in methods]
             for label, sec, key in section_rows]
     return dict(markdown=_markdown(header, rows) + _footer(result), csv=_csv(header, rows))
 
@@ -151,7 +166,7 @@ def table1(result: dict) -> Dict[str, str]:
 def table3(result: dict) -> Dict[str, str]:
     """Table 3: one row per method; PSNR, FSIM, mAP (+ PSNR-Y, SSIM, FSIMc)."""
     header = ['Method'] + [c[0] for c in TABLE3_COLS]
-    rows = [[m] + [_fmt(_get(result, m, sec, key), key) for _, sec, key in TABLE3_COLS]
+    rows = [[m] + [_cell(result, m, sec, key) for _, sec, key in TABLE3_COLS]
             for m in result['methods']]
     return dict(markdown=_markdown(header, rows) + _footer(result), csv=_csv(header, rows))
 
@@ -172,7 +187,7 @@ def table2(results: Sequence[dict], methods: Optional[Sequence[str]] = None) -> 
     for r in results:
         key = 'AP' if r['metric'] == 'coco' else 'mAP'
         rows.append([r['detector']['name'], key] + [
-            _fmt(_get(r, m, 'det', key), key) if m in r['methods'] else '-' for m in methods])
+            _cell(r, m, 'det', key) if m in r['methods'] else '-' for m in methods])
     return dict(markdown=_markdown(header, rows), csv=_csv(header, rows))
 
 

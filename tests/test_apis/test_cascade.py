@@ -60,7 +60,7 @@ def test_identical_sr_images_give_identical_ap_and_ap_is_cocoeval(setup):
     assert len(dets['hr']) > 0  # score_thr=0: a random detector still reports boxes
     assert dets['hr'] == dets['identity'] == dets['bicubic']
     # cross-check: pycocotools directly on the same detections and the evaluated annotations
-    stats = _coco_eval_ap(res['methods']['hr']['spec']['cache'].replace('/hr', '/ann_coco.0.json'),
+    stats = _coco_eval_ap(res['dataset']['evaluated_ann_file'],
                           osp.join(out, 'methods', 'hr', 'detections.bbox.json'))
     for i, key in enumerate(['AP', 'AP50', 'AP75', 'APS']):
         assert aps['hr'][key] == pytest.approx(round(100 * round(stats[i], 3), 1))
@@ -91,8 +91,7 @@ def test_x4_guards_cache_resume_and_panels(setup):
     md = open(osp.join(out1, 'table1.md')).read()
     assert '6 of 8 images evaluated' in md and names['corrupt'] in md
     # the derived annotations: failed images gone, odd.png mod-cropped to 60x68, its box clipped
-    prep = osp.dirname(res['methods']['hr']['spec']['cache'])
-    derived = json.load(open(osp.join(prep, 'ann_coco.0.json')))
+    derived = json.load(open(res['dataset']['evaluated_ann_file']))
     odd = next(im for im in derived['images'] if im['file_name'] == names['odd'])
     assert (odd['height'], odd['width']) == (60, 68)
     box = next(a['bbox'] for a in derived['annotations'] if a['image_id'] == odd['id'])

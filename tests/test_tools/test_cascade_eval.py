@@ -65,6 +65,32 @@ def test_cli_clear_errors(tiny, capsys):
     assert '--data-root' in err
 
 
+@pytest.mark.parametrize('extra, expected', [
+    (['--limit', '0'], 'limit (--limit) must be an integer >= 1'),
+    (['--limit', '-1'], 'limit (--limit) must be an integer >= 1'),
+    (['--scale', '0'], 'scale must be an integer >= 1'),
+    (['--methods', '../x=a.py:b.pth'], "Bad SR method name '../x'"),
+    (['--methods', '=a.py:b.pth'], "Bad SR method name ''")])
+def test_cli_bad_options_one_line(tiny, capsys, extra, expected):
+    cfg, ckpt = tiny['dets'][0]
+    out = str(tiny['root'] / 'bad_opts')
+    assert cascade_eval.main([cfg, ckpt, '--out-dir', out, *extra]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and 'Traceback' not in err and len(err.strip().splitlines()) == 1
+    assert not osp.exists(osp.join(out, 'x')) and not osp.exists(osp.join(out, 'results.json'))
+
+
+def test_cli_wrong_detector_checkpoint_exit_2_before_sr(tiny, capsys):
+    """An SR checkpoint given as the detector's: exit 2 naming the file and missing keys."""
+    cfg, _ = tiny['dets'][0]
+    _, sr_ckpt = lib.write_sr_model(str(tiny['root']))
+    out = str(tiny['root'] / 'wrong_det')
+    assert cascade_eval.main([cfg, sr_ckpt, '--out-dir', out, '--methods', 'hr', 'bicubic']) == 2
+    err = capsys.readouterr().err
+    assert sr_ckpt in err and 'missing' in err and 'backbone.' in err
+    assert glob.glob(osp.join(out, '**', '*.png'), recursive=True) == []
+
+
 def _coco_one_image(root, src_png):
     """One synthetic image annotated with COCO category names (all 80 categories listed)."""
     from mmdet.datasets import CocoDataset

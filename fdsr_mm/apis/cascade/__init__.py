@@ -1,0 +1,41 @@
+"""The FDSR paper's two-step protocol: super-resolve x``scale``-downsampled HR images, detect.
+
+For one mmdet detector and several SR methods, :func:`run_cascade` (a :class:`CascadeRun`)
+checks every input first (:mod:`.preflight`: detector weights complete, SR checkpoints readable
+and finite, folders writable, annotation ids unique, image shapes the detector can take), then
+runs two passes:
+
+1. **SR pass** (:mod:`.hr_prep`, :mod:`.sr_pass`; per method, resumable, split over ranks). For
+   every image of the detector's test dataset: read the HR file (corrupt files are reported and
+   excluded for *every* method), grayscale -> RGB, optionally resize to a fixed HR size (the
+   paper's 300x300 VOC setting), mod-crop to a multiple of ``scale``, make LR with the training
+   operator (:func:`fdsr_mm.datasets.transforms.bicubic_downsample`), super-resolve
+   (:func:`fdsr_mm.apis.super_resolve_image`, tiled when large), save the uint8 RGB result as a
+   lossless PNG in a cache keyed by (dataset, method, checkpoint hash, scale, degradation), and
+   compute PSNR (RGB, Y), SSIM, FSIM, FSIMc against the mod-cropped HR with ``shave = scale``.
+   ``hr`` and ``bicubic`` are methods like any SR model (:mod:`.methods`). Image I/O runs in
+   background threads next to the model.
+2. **Detection pass** (:mod:`.detect_pass`; per method): mmdet's Runner and ``TestLoop`` with the
+   detector's own test pipeline, whose ``LoadImageFromFile`` is replaced by
+   :class:`fdsr_mm.evaluation.LoadCascadeImage`, and the config's own evaluator (CocoMetric on a
+   derived annotation file with the same geometry and without the excluded images; VOCMetric).
+
+Options are one :class:`CascadeOptions`; bad inputs raise :class:`CascadeError`.
+
+Cache layout (``cache_dir``, default ``<out_dir>/sr_cache``; safe for concurrent runs, see
+:mod:`.cache_io`)::
+
+    <dataset-key>/x4[_hr300x300]/prepare.rank<r>.jsonl  per-image geometry or failure reason
+                                 /hr/...png               mod-cropped HR (the ``hr`` method)
+                                 /<method>-<hash>-<degradation>/...png, iq.rank<r>.jsonl
+
+What a run evaluates lives in its results folder: ``<out_dir>/eval_inputs/index.<r>.json``
+(HR path -> cached file and geometry, read by ``LoadCascadeImage``) and ``ann_coco.<r>.json`` or
+``imagesets.<r>.txt``.
+"""
+from .methods import SRMethod, build_sr_generator, parse_method
+from .options import DEGRADATION, CascadeError, CascadeOptions
+from .run import CascadeRun, run_cascade
+
+__all__ = ['CascadeError', 'CascadeOptions', 'CascadeRun', 'DEGRADATION', 'SRMethod',
+           'build_sr_generator', 'parse_method', 'run_cascade']

@@ -1,0 +1,159 @@
+"""Detection pass: mmdet's TestLoop and the config's own evaluator over each method's SR images.
+
+The detector's test pipeline keeps every transform except its ``LoadImageFromFile``, which
+becomes :class:`fdsr_mm.evaluation.LoadCascadeImage` (reads the cached image; the SR image has
+the mod-cropped HR size, so annotations stay in HR coordinates, boxes clipped). The evaluator is
+the config's CocoMetric (on the run's derived annotation file) or VOCMetric. Detection numbers
+are mmdet's, in percent; an AP that COCOeval reports as undefined (-1: no ground-truth box of
+that kind) stays undefined (None) rather than becoming a number.
+"""
+import copy
+import os
+import os.path as osp
+import time
+from typing import List, Optional
+
+from mmengine.hooks import Hook
+from mmengine.registry import DefaultScope
+
+_COCO_KEYS = dict(AP='bbox_mAP', AP50='bbox_mAP_50', AP75='bbox_mAP_75', APS='bbox_mAP_s',
+                  APM='bbox_mAP_m', APL='bbox_mAP_l')
+
+
+def replace_loader(pipeline: List[dict], index_file: str, image_dir: str) -> List[dict]:
+    """The test pipeline with ``LoadImageFromFile`` replaced by ``LoadCascadeImage``."""
+    out, found = [], False
+    for t in pipeline:
+        if t['type'] in ('LoadImageFromFile', 'mmdet.LoadImageFromFile',
+                         'mmcv.LoadImageFromFile'):
+            kwargs = {k: v for k, v in t.items() if k not in ('type', 'color_type')}
+            out.append(dict(type='LoadCascadeImage', index_file=index_file,
+                            image_dir=image_dir, **kwargs))
+            found = True
+        else:
+            out.append(t)
+    if not found:
+        raise ValueError('The detector test pipeline has no LoadImageFromFile to replace: '
+                         f'{[t["type"] for t in pipeline]}.')
+    return out
+
+
+def metric_type(evaluator) -> str:
+    types = [e['type'] for e in (evaluator if isinstance(evaluator, list) else [evaluator])]
+    if any('CocoMetric' in t for t in types):
+        return 'coco'
+    if any('VOCMetric' in t for t in types):
+        return 'voc'
+    raise ValueError(f'Unsupported test evaluator {types}: use CocoMetric or VOCMetric.')
+
+
+def det_numbers(metrics: dict, metric: str, num_gt_boxes: Optional[int] = None) -> dict:
+    """mmdet metrics -> the table's numbers in percent; undefined ones are None with a note.
+
+    Args:
+        metrics: What the TestLoop returned.
+        metric: ``'coco'`` or ``'voc'``.
+        num_gt_boxes: Ground-truth boxes of the evaluated COCO images (None: unknown).
+    """
+    if metric == 'voc':
+        val = metrics.get('pascal_voc/mAP')
+        return dict(mAP=None if val is None else round(100 * val, 2))
+    if f'coco/{_COCO_KEYS["AP"]}' not in metrics:  # CocoMetric logs "results empty", no AP
+        if num_gt_boxes == 0:
+            return dict({k: None for k in _COCO_KEYS}, note='undefined: no ground-truth boxes '
+                        'and no detections in the evaluated images')
+        return dict({k: 0.0 for k in _COCO_KEYS}, note='no detections on any image')
+    out = {}
+    for name, key in _COCO_KEYS.items():
+        val = metrics.get(f'coco/{key}')
+        out[name] = None if val is None or val < 0 else round(100 * val, 1)
+    if out['AP'] is None:
+        out['note'] = 'undefined: no ground-truth boxes in the evaluated images'
+    return out
+
+
+class _TestIterSeconds(Hook):
+    """Sums the time of the test iterations (detector ``test_step`` + metric ``process``), i.e.
+    the detection pass without data loading and the final metric computation."""
+
+    priority = 'LOWEST'  # before_test_iter runs after the other hooks'
+
+    def __init__(self):
+        self.seconds = 0.0
+        self._t0 = None
+
+    def before_test_iter(self, runner, batch_idx, data_batch=None):
+        self._t0 = time.perf_counter()
+
+    def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.seconds += time.perf_counter() - self._t0
+
+
+class DetectionPass:
+    """The detection pass of one run: dataset and evaluator built once, one TestLoop per method.
+
+    Args:
+        runner: The mmdet Runner of the detector config (detector weights loaded).
+        cfg: The detector config (``test_dataloader``, ``test_evaluator``).
+        test_ds: The test dataset config, ``ann_file`` pointing at the evaluated annotations.
+        metric: ``'coco'`` or ``'voc'``.
+    """
+
+    def __init__(self, runner, cfg, test_ds, metric: str):
+        from mmdet.registry import DATASETS
+        self.runner, self.cfg, self.test_ds, self.metric = runner, cfg, test_ds, metric
+        self.iter_timer = _TestIterSeconds()
+        runner.register_hook(self.iter_timer)
+        runner.call_hook('before_run')
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            # Built once for all methods: the test dataset (annotation parsing) and the evaluator
+            # (CocoMetric loads the annotation file); each method gets a shallow copy of the
+            # dataset whose pipeline loads that method's cached images.
+            self.base_dataset = DATASETS.build(dict(test_ds, pipeline=[]))
+            evaluators = copy.deepcopy(cfg.test_evaluator)
+            evaluators = evaluators if isinstance(evaluators, list) else [evaluators]
+            for ev in evaluators:
+                if 'CocoMetric' in ev['type']:
+                    ev.ann_file = test_ds.ann_file
+                    ev.format_only = False
+            self.base_metrics = runner.build_evaluator(evaluators).metrics
+
+    def _loop(self, image_dir: str, index_file: str, method_dir: str, dump_predictions: bool):
+        from mmengine.dataset import Compose
+        from mmengine.evaluator import Evaluator
+        from mmengine.runner import TestLoop
+
+        from mmdet.registry import METRICS
+        dataset = copy.copy(self.base_dataset)
+        dataset.pipeline = Compose(replace_loader(self.test_ds.pipeline, index_file, image_dir))
+        dl = copy.deepcopy(self.cfg.test_dataloader)
+        dl.dataset = dataset
+        for metric_obj in self.base_metrics:
+            if hasattr(metric_obj, 'outfile_prefix'):  # CocoMetric: keep the json results
+                metric_obj.outfile_prefix = osp.join(method_dir, 'detections')
+        metrics = list(self.base_metrics)
+        if dump_predictions:
+            metrics.append(METRICS.build(dict(
+                type='DumpDetResults', out_file_path=osp.join(method_dir, 'predictions.pkl'))))
+        return TestLoop(self.runner, dl, Evaluator(metrics))
+
+    def run(self, image_dir: str, index_file: str, method_dir: str, dump_predictions: bool,
+            num_gt_boxes: Optional[int] = None) -> dict:
+        """Detect on one method's cached images; returns det numbers, mmdet metrics, timings."""
+        os.makedirs(method_dir, exist_ok=True)
+        t0 = time.perf_counter()
+        self.iter_timer.seconds = 0.0
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            # Hooks (IterTimerHook) read runner.test_dataloader, i.e. runner.test_loop: install
+            # this method's loop there, as Runner.test() does with the config's.
+            self.runner._test_loop = self._loop(image_dir, index_file, method_dir,
+                                                dump_predictions)
+            metrics = self.runner.test_loop.run()
+        return dict(det=det_numbers(metrics, self.metric, num_gt_boxes),
+                    mmdet_metrics={k: float(v) for k, v in metrics.items()
+                                   if isinstance(v, (int, float))},
+                    det_seconds=time.perf_counter() - t0,
+                    det_iter_seconds=self.iter_timer.seconds)
+
+    def close(self):
+        self.runner.call_hook('after_run')

@@ -1,0 +1,187 @@
+"""SR methods of the cascade: specs, configs, cache keys and generators.
+
+A method is ``hr`` (the mod-cropped HR image itself), ``bicubic`` (MATLAB-like bicubic upsampling
+of the LR image) or a model: ``NAME=CONFIG:CHECKPOINT`` where CONFIG is an MMagic config (path or
+``mmagic::...``) whose ``model.generator`` is built and CHECKPOINT an mmengine checkpoint of the
+restorer (``generator.*`` keys) or of the bare generator. Generators map RGB [0, 1]
+(N, 3, h, w) to RGB [0, 1] (N, 3, h*scale, w*scale).
+"""
+import copy
+import hashlib
+import json
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from .options import DEGRADATION, METHOD_NAME, RESERVED_METHODS, CascadeError
+
+
+@dataclass
+class SRMethod:
+    """One SR method of the cascade.
+
+    Args:
+        name: Column name in the tables, folder name under ``out_dir/methods`` and cache folder
+            prefix: letters, digits, ``_.+-``, starting with a letter or digit.
+        kind: ``'hr'``, ``'bicubic'`` or ``'model'``.
+        config: MMagic config (path or ``mmagic::...``) of a ``'model'`` method.
+        checkpoint: Its checkpoint (restorer or bare-generator state dict).
+        generator: Alternatively, a ready generator module (RGB [0, 1] (N, 3, h, w) ->
+            (N, 3, h*scale, w*scale)); its cache key is ``cache_key`` (required then).
+        cache_key: Overrides the automatic (config, checkpoint) hash.
+    """
+    name: str
+    kind: str = 'model'
+    config: Optional[str] = None
+    checkpoint: Optional[str] = None
+    generator: Optional[torch.nn.Module] = field(default=None, repr=False)
+    cache_key: Optional[str] = None
+
+    def __post_init__(self):
+        if self.kind not in ('hr', 'bicubic', 'model'):
+            raise CascadeError(f'Unknown SR method kind {self.kind!r}.')
+        if not isinstance(self.name, str) or not METHOD_NAME.match(self.name):
+            raise CascadeError(
+                f'Bad SR method name {self.name!r}: it names a folder under the results folder, '
+                "so use letters, digits and '_.+-', starting with a letter or digit "
+                '(e.g. fdsr=CONFIG:CHECKPOINT).')
+        if self.kind == 'model':
+            if self.name in RESERVED_METHODS:
+                raise CascadeError(f'{self.name!r} is reserved for the built-in method.')
+            if self.generator is None and (not self.config or not self.checkpoint):
+                raise CascadeError(f'SR method {self.name!r} needs CONFIG:CHECKPOINT '
+                                   f'(e.g. {self.name}=configs/x.py:work_dirs/x/iter_1000.pth).')
+            if self.generator is not None and not self.cache_key:
+                raise CascadeError(f'SR method {self.name!r} with a generator module needs a '
+                                   'cache_key naming its weights.')
+
+
+def parse_method(spec: Union[str, SRMethod]) -> SRMethod:
+    """``'hr'`` | ``'bicubic'`` | ``'NAME=CONFIG:CHECKPOINT'`` -> :class:`SRMethod`."""
+    if isinstance(spec, SRMethod):
+        return spec
+    if spec in RESERVED_METHODS:
+        return SRMethod(spec, kind=spec)
+    if '=' not in spec or ':' not in spec.split('=', 1)[1]:
+        raise CascadeError(f'Bad SR method {spec!r}: use hr, bicubic or NAME=CONFIG:CHECKPOINT.')
+    name, rest = spec.split('=', 1)
+    config, checkpoint = rest.rsplit(':', 1)
+    return SRMethod(name, 'model', config, checkpoint)
+
+
+def file_sha256(path: str, _memo: Dict = {}) -> str:  # noqa: B006 (per-process memo)
+    st = os.stat(path)
+    key = (osp.abspath(path), st.st_size, st.st_mtime_ns)
+    if key not in _memo:
+        h = hashlib.sha256()
+        with open(path, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''):
+                h.update(chunk)
+        _memo[key] = h.hexdigest()
+    return _memo[key]
+
+
+def load_config(path: str, format_python_code: bool = True) -> Config:
+    """Load a config file or ``package::path`` config.
+
+    ``format_python_code=False`` makes ``pretty_text`` skip yapf: the detector config is
+    pretty-printed four times while a Runner is built and started (log, dump, visualizer), each
+    ~0.1 s of formatting that a results folder does not need.
+    """
+    if '::' in path:
+        from mmengine.hub import get_config
+        cfg = get_config(path)
+    elif not osp.isfile(path):
+        raise FileNotFoundError(f'Config {path} does not exist.')
+    else:
+        cfg = Config.fromfile(path)
+    # Config.__setattr__ writes config keys; this flag is an attribute (set as Config does).
+    object.__setattr__(cfg, '_format_python_code', format_python_code)
+    return cfg
+
+
+def generator_cfg(config: str, _memo: Dict = {}) -> dict:  # noqa: B006 (per-process memo)
+    """``model.generator`` of an MMagic config without ``init_cfg``, as a fresh plain dict.
+
+    A run needs it several times per method (cache keys, generator build); a config with
+    ``mmagic::`` bases takes ~0.2 s to load, so each file version is loaded once.
+    """
+    key = (config, os.stat(config).st_mtime_ns if osp.isfile(config) else None)
+    if key not in _memo:
+        cfg = load_config(config)
+        if 'generator' not in cfg.get('model', {}):
+            raise CascadeError(f'SR config {config} has no model.generator: pass an MMagic '
+                               'restorer config (e.g. configs/fdsr_x4.py).')
+        gen_cfg = cfg.model.generator.to_dict()
+        gen_cfg.pop('init_cfg', None)  # weights come from the checkpoint
+        _memo[key] = gen_cfg
+    return copy.deepcopy(_memo[key])
+
+
+def _generator_state(method: SRMethod) -> dict:
+    """The generator weights of a method's checkpoint (``generator.`` prefix removed)."""
+    from mmengine.runner import CheckpointLoader
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(method.checkpoint, map_location='cpu')
+    except (RuntimeError, EOFError, OSError) as e:  # truncated zip, not a checkpoint, ...
+        raise CascadeError(f'SR checkpoint {method.checkpoint} of method {method.name!r} cannot '
+                           f'be read ({type(e).__name__}: {str(e).splitlines()[0]}): it is '
+                           'truncated or not a torch checkpoint; pass an intact one.') from None
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise CascadeError(f'SR checkpoint {method.checkpoint} of method {method.name!r} holds '
+                           'no state dict.')
+    if any(k.startswith('generator.') for k in state):
+        state = {k[len('generator.'):]: v for k, v in state.items() if k.startswith('generator.')}
+    return state
+
+
+def build_sr_generator(method: SRMethod, device: str = 'cpu') -> torch.nn.Module:
+    """Build ``model.generator`` of the method's MMagic config and load its checkpoint weights.
+
+    Raises:
+        CascadeError: The checkpoint is missing, unreadable, does not fit the generator, or holds
+            non-finite weights (a training run that diverged).
+    """
+    if method.generator is not None:
+        return method.generator.to(device).eval()
+    if not osp.isfile(method.checkpoint):
+        raise CascadeError(f'SR checkpoint {method.checkpoint} of method {method.name!r} does '
+                           'not exist: train it (tools/train.py) or pass its path.')
+    from mmagic.registry import MODELS
+
+    from fdsr_mm.utils.finite_check import check_finite_state_dict
+    gen_cfg = generator_cfg(method.config)
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        generator = MODELS.build(gen_cfg)
+    state = _generator_state(method)
+    try:
+        check_finite_state_dict(state, method.checkpoint)
+    except ValueError as e:
+        raise CascadeError(f'SR method {method.name!r}: {e}') from None
+    missing, unexpected = generator.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise CascadeError(f'{method.checkpoint} does not fit the generator of {method.config}: '
+                           f'missing {missing[:5]}, unexpected {unexpected[:5]}.')
+    return generator.to(device).eval()
+
+
+def method_key(method: SRMethod) -> str:
+    """Cache folder name: method, weights hash (config + checkpoint) and degradation."""
+    if method.kind == 'hr':
+        return 'hr'
+    if method.kind == 'bicubic':
+        return f'bicubic-{DEGRADATION}'
+    if method.cache_key:
+        digest = method.cache_key
+    else:
+        gen_cfg = generator_cfg(method.config)
+        h = hashlib.sha256(file_sha256(method.checkpoint).encode())
+        h.update(json.dumps(gen_cfg, sort_keys=True, default=str).encode())
+        digest = h.hexdigest()[:12]
+    return f'{method.name}-{digest}-{DEGRADATION}'

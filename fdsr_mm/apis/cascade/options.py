@@ -1,0 +1,96 @@
+"""The cascade's options in one object, checked once before any work starts."""
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Sequence, Tuple, Union
+
+from fdsr_mm.evaluation.image_quality import IQ_METRICS
+
+#: Degradation key of the cache (the operator that makes LR from HR).
+DEGRADATION = 'bicubic-matlab'
+RESERVED_METHODS = ('hr', 'bicubic')
+#: A method name names folders under ``out_dir`` and the cache: no separators, no leading dot.
+METHOD_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$')
+
+
+class CascadeError(ValueError):
+    """A bad input of the cascade (file, option, dataset), found before the work it would spoil.
+
+    The message names the file or option and the fix; ``tools/cascade_eval.py`` prints it as one
+    line and exits with code 2.
+    """
+
+
+@dataclass
+class CascadeOptions:
+    """Everything one cascade run needs (one detector, several SR methods).
+
+    Args:
+        detector_config: mmdet config (path, or ``mmdet::...``); its test dataloader, pipeline
+            and evaluator (CocoMetric or VOCMetric) define the evaluation.
+        detector_checkpoint: The detector weights (every model key must be in the file).
+        methods: Method specs (``'hr'``, ``'bicubic'``, ``'NAME=CONFIG:CKPT'``) or
+            :class:`~fdsr_mm.apis.cascade.SRMethod`; the table columns, in order.
+        out_dir: Results folder (``results.json``, ``table1|3.{md,csv}``, per-method files).
+        dataset: Overrides of ``test_dataloader.dataset`` (``data_root``, ``ann_file``,
+            ``data_prefix``, ``metainfo``); annotation boxes are in HR pixel coordinates.
+        scale: SR factor (4 in the paper); >= 1.
+        hr_size: (width, height) to resize HR images to first (the paper's VOC/SSD300 setting
+            uses (300, 300)); default: the config's ``cascade_hr_size`` if set, else None.
+        cache_dir: SR image cache root (shared by detectors and by concurrent runs); default
+            ``out_dir/sr_cache``.
+        limit: Only the first ``limit`` (>= 1) images of the dataset (quick look).
+        iq_metrics: Image-quality metrics, from ``psnr, psnr_y, ssim, fsim, fsimc``.
+        tile, tile_pad: LR tile size / context of SR inference (whole image when smaller).
+        device: SR device; default CUDA when available, else CPU.
+        show_dir: Write Fig. 1-style panels (methods side by side, predicted boxes with score
+            >= ``show_score_thr``, precision/recall at IoU 0.5 per image).
+        show_num: Panels of the first ``show_num`` evaluated images only (default: all).
+        launcher: ``'none'`` or ``'pytorch'``/``'slurm'``/``'mpi'`` (images split over ranks).
+        cfg_options: Overrides merged into the detector config (as ``--cfg-options``).
+        progress: Show progress bars with ETA.
+    """
+    detector_config: str
+    detector_checkpoint: str
+    methods: Sequence[Union[str, object]]
+    out_dir: str
+    dataset: Optional[dict] = None
+    scale: int = 4
+    hr_size: Optional[Tuple[int, int]] = None
+    cache_dir: Optional[str] = None
+    limit: Optional[int] = None
+    iq_metrics: Sequence[str] = IQ_METRICS
+    tile: Optional[int] = 200
+    tile_pad: int = 16
+    device: Optional[str] = None
+    show_dir: Optional[str] = None
+    show_num: Optional[int] = None
+    show_score_thr: float = 0.3
+    launcher: str = 'none'
+    cfg_options: Optional[dict] = field(default=None, repr=False)
+    progress: bool = True
+
+    def __post_init__(self):
+        def positive(name, value, minimum=1):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < minimum):
+                raise CascadeError(f'{name} must be an integer >= {minimum}, got {value!r}.')
+
+        positive('scale', self.scale)
+        positive('limit (--limit)', self.limit)
+        positive('tile (--tile)', self.tile)
+        positive('tile_pad (--tile-pad)', self.tile_pad, 0)
+        positive('show_num (--show-num)', self.show_num)
+        if self.hr_size is not None:
+            if len(self.hr_size) != 2:
+                raise CascadeError(f'hr_size must be (width, height), got {self.hr_size!r}.')
+            for v in self.hr_size:
+                positive('hr_size (--hr-size)', v)
+            self.hr_size = tuple(self.hr_size)
+        bad = [m for m in self.iq_metrics if m not in IQ_METRICS]
+        if bad:
+            raise CascadeError(f'Unknown image-quality metric(s) {bad} (--iq-metrics): choose '
+                               f'from {" ".join(IQ_METRICS)}.')
+        if not self.methods:
+            raise CascadeError('No SR method given (--methods hr bicubic NAME=CONFIG:CKPT ...).')
+        if not self.out_dir:
+            raise CascadeError('No results folder given (--out-dir).')

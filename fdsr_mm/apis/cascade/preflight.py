@@ -1,0 +1,123 @@
+"""Checks that run before the SR pass: output folders, detector weights, image geometry.
+
+Every input the cascade can check is checked before the SR pass spends hours, and a bad one is
+a :class:`~.options.CascadeError` naming the file and the fix, never a table of wrong numbers.
+"""
+import copy
+import os
+import os.path as osp
+import tempfile
+from typing import Dict, List
+
+import numpy as np
+import torch
+from mmengine.model import is_model_wrapper
+from mmengine.registry import DefaultScope
+
+from .options import CascadeError
+
+#: Images whose long side is at least this many times their short side are also run through the
+#: detector itself (a zero image) before the SR pass; all shapes go through its test pipeline.
+EXTREME_ASPECT = 4.0
+
+
+def check_writable(folder: str, what: str, option: str) -> None:
+    """Create ``folder`` if needed and prove a file can be written into it."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix='.write-test-')
+        os.close(fd)
+        os.remove(tmp)
+    except OSError as e:
+        raise CascadeError(f'The {what} {folder} is not writable ({e.strerror or e}): choose '
+                           f'another one ({option}) or fix its permissions.') from None
+
+
+def _model_keys_check(model_state: Dict[str, torch.Tensor], state: dict, path: str,
+                      config: str) -> None:
+    missing = [k for k in model_state if k not in state and not k.endswith('num_batches_tracked')]
+    shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}' for k, v in model_state.items()
+              if k in state and hasattr(state[k], 'shape') and state[k].shape != v.shape]
+    if missing or shapes:
+        detail = (f'{len(missing)} of {len(model_state)} model weights missing (first: '
+                  f'{", ".join(missing[:5])})' if missing else '') + (
+            ('; ' if missing else '') + f'{len(shapes)} shape mismatch(es) (first: {shapes[0]})'
+            if shapes else '')
+        raise CascadeError(f'Detector checkpoint {path} does not hold the weights of {config}: '
+                           f'{detail}. Pass the checkpoint trained with this config.')
+
+
+def load_detector_weights(model: torch.nn.Module, path: str, config: str) -> None:
+    """Load a detector checkpoint into ``model``; every model weight must be in the file.
+
+    mmengine only logs missing keys, so a checkpoint of another architecture (an SR checkpoint,
+    say) would leave an untrained detector that still produces a table.
+    """
+    from mmengine.runner import CheckpointLoader
+    from mmengine.runner.checkpoint import _load_checkpoint_to_model
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'Detector checkpoint {path} does not exist: download it from the mmdet model zoo '
+            '(the URL is in the config docstring / mmdet metafile) or train it with '
+            'tools/train.py, and pass its path.')
+    try:
+        ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    except (RuntimeError, EOFError, OSError) as e:
+        raise CascadeError(f'Detector checkpoint {path} cannot be read ({type(e).__name__}: '
+                           f'{str(e).splitlines()[0]}): pass an intact checkpoint.') from None
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise CascadeError(f'Detector checkpoint {path} holds no state dict.')
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    model = model.module if is_model_wrapper(model) else model
+    _model_keys_check(model.state_dict(), state, path, config)
+    _load_checkpoint_to_model(model, dict(state_dict=state), strict=False)
+
+
+def _loader_position(pipeline: List[dict]) -> int:
+    for i, t in enumerate(pipeline):
+        if 'LoadImageFromFile' in t['type'] or t['type'] == 'LoadCascadeImage':
+            return i
+    raise ValueError('The detector test pipeline has no LoadImageFromFile: '
+                     f'{[t["type"] for t in pipeline]}.')
+
+
+def _probe_shape(model, after_loader, info: dict, hw, with_model: bool) -> None:
+    from mmengine.dataset import pseudo_collate
+    h, w = hw
+    img = np.zeros((h, w, 3), np.uint8)
+    data = after_loader(dict(copy.deepcopy(info), img=img, img_shape=(h, w), ori_shape=(h, w)))
+    if data is None:
+        raise ValueError('the test pipeline dropped it')
+    if with_model:
+        with torch.no_grad():
+            model.test_step(pseudo_collate([data]))
+
+
+def probe_detector_geometry(model: torch.nn.Module, pipeline: List[dict], data_list: List[dict],
+                            index: Dict[str, dict]) -> List[dict]:
+    """Prepared image shapes the detector cannot take (e.g. 32x16000), found before the SR pass.
+
+    Each distinct prepared (H, W) goes through the detector's test pipeline with a zero image;
+    extreme aspect ratios (>= :data:`EXTREME_ASPECT`) also through the detector. Returns
+    ``[dict(file, reason)]`` of the images to exclude (for every method).
+    """
+    from mmengine.dataset import Compose
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        after_loader = Compose(pipeline[_loader_position(pipeline) + 1:])
+    shapes: Dict[tuple, List[dict]] = {}
+    for d in data_list:
+        if d['img_path'] in index:
+            shapes.setdefault(tuple(index[d['img_path']]['hw']), []).append(d)
+    failed = []
+    model.eval()
+    for hw, infos in shapes.items():
+        try:
+            with DefaultScope.overwrite_default_scope('mmdet'):
+                _probe_shape(model, after_loader, infos[0], hw,
+                             max(hw) >= EXTREME_ASPECT * min(hw))
+        except Exception as e:  # noqa: BLE001 (whatever fails, the image cannot be evaluated)
+            reason = (f'the detector cannot take its {hw[0]}x{hw[1]} prepared image '
+                      f'({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""})')
+            failed += [dict(file=d['img_path'], reason=reason) for d in infos]
+    return failed

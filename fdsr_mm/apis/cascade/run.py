@@ -1,0 +1,230 @@
+"""One cascade run, step by step: check inputs, SR pass, detection pass, results."""
+import copy
+import dataclasses
+import gc
+import hashlib
+import json
+import os.path as osp
+import time
+from contextlib import contextmanager
+from typing import Dict, List
+
+import torch
+from mmengine.dist import barrier, get_dist_info
+from mmengine.registry import DefaultScope
+
+from fdsr_mm.evaluation.tables import atomic_write_text, write_tables
+from . import dataset as ds_utils
+from .detect_pass import DetectionPass, metric_type
+from .hr_prep import prepare_hr
+from .methods import build_sr_generator, load_config, parse_method
+from .options import DEGRADATION, CascadeError, CascadeOptions
+from .preflight import check_writable, load_detector_weights, probe_detector_geometry
+from .sr_pass import prepare_and_super_resolve, super_resolve_method
+
+
+@contextmanager
+def _gc_frozen():
+    """Move every object alive now to the GC's permanent generation for the duration.
+
+    With torch, mmdet and mmagic imported, a process holds ~600k objects; every full collection
+    (mmengine's dataset serialisation calls ``gc.collect()``, and Python runs them on its own
+    during a long loop) walks them all, ~0.3 s each on a small CPU. None of them is garbage.
+    """
+    freeze = gc.get_freeze_count() == 0  # leave a caller's own freeze alone
+    if freeze:
+        gc.freeze()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.unfreeze()
+
+
+class CascadeRun:
+    """The two-step protocol for one detector and several SR methods (see the package doc).
+
+    Steps, each one method: :meth:`check_inputs`, :meth:`build_detector`, :meth:`list_images`,
+    :meth:`sr_pass`, :meth:`detection_pass`, :meth:`result`.
+    """
+
+    def __init__(self, opts: CascadeOptions):
+        self.opts = opts
+        self.methods = [parse_method(m) for m in opts.methods]
+        names = [m.name for m in self.methods]
+        if len(set(names)) != len(names):
+            raise CascadeError(f'Duplicate SR method names: {names}.')
+        self.out_dir = osp.abspath(opts.out_dir)
+        self.cache_dir = osp.abspath(opts.cache_dir or osp.join(self.out_dir, 'sr_cache'))
+        self.timing: Dict[str, float] = {}
+
+    def check_inputs(self) -> None:
+        """Config, dataset annotations, output folders and SR configs, before any work."""
+        o = self.opts
+        if not osp.isfile(o.detector_checkpoint):
+            raise FileNotFoundError(
+                f'Detector checkpoint {o.detector_checkpoint} does not exist: download it from '
+                'the mmdet model zoo (the URL is in the config docstring / mmdet metafile) or '
+                'train it with tools/train.py, and pass its path.')
+        self.cfg = load_config(o.detector_config, format_python_code=False)
+        if o.cfg_options:
+            self.cfg.merge_from_dict(o.cfg_options)
+        if not o.hr_size and self.cfg.get('cascade_hr_size', None):
+            self.opts = dataclasses.replace(o, hr_size=tuple(self.cfg.cascade_hr_size))
+        self.hr_size = self.opts.hr_size
+        self.metric = metric_type(self.cfg.test_evaluator)
+        self.ds_cfg = ds_utils.dataset_cfg(self.cfg, o.dataset)
+        self.coco = ds_utils.check_dataset(self.ds_cfg)
+        check_writable(self.out_dir, 'results folder', '--out-dir')
+        check_writable(self.cache_dir, 'SR cache folder', '--cache-dir')
+        if o.show_dir:
+            check_writable(osp.abspath(o.show_dir), 'panel folder', '--show-dir')
+        for m in self.methods:
+            if m.kind == 'model' and m.generator is None and not osp.isfile(m.checkpoint):
+                raise CascadeError(f'SR checkpoint {m.checkpoint} of method {m.name!r} does '
+                                   'not exist: train it (tools/train.py) or pass its path.')
+
+    def build_detector(self) -> None:
+        """The mmdet Runner (initialises the distributed environment) + checked weights."""
+        from mmengine.runner import Runner
+        cfg = self.cfg
+        cfg.work_dir = osp.join(self.out_dir, 'runner')
+        cfg.launcher = self.opts.launcher
+        cfg.load_from, cfg.resume = None, False
+        t0 = time.perf_counter()
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            self.runner = Runner.from_cfg(cfg)
+        load_detector_weights(self.runner.model, self.opts.detector_checkpoint,
+                              self.opts.detector_config)
+        self.timing['runner_build_s'] = time.perf_counter() - t0
+        self.rank, _ = get_dist_info()
+        self.device = self.opts.device or (
+            f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available() else 'cpu')
+
+    def list_images(self) -> None:
+        self.data_list, self.ds_type = ds_utils.list_images(self.ds_cfg)
+        self.num_listed = len(self.data_list)
+        if self.opts.limit is not None:
+            self.data_list = self.data_list[:self.opts.limit]
+        if not self.data_list:
+            raise CascadeError(f'The test dataset {self.ds_type} of {self.opts.detector_config} '
+                               f'({ds_utils.ann_path(self.ds_cfg)}) lists no images.')
+        self.img_root = ds_utils.image_root(self.data_list)
+        ds_key = (osp.basename(self.img_root.rstrip('/')) or 'data') + '-' + hashlib.sha1(
+            osp.abspath(self.img_root).encode()).hexdigest()[:8]
+        geo_key = f'x{self.opts.scale}' + (
+            f'_hr{self.hr_size[0]}x{self.hr_size[1]}' if self.hr_size else '')
+        self.prep_dir = osp.join(self.cache_dir, ds_key, geo_key)
+        # SR checkpoints are read (keys, finite weights) before any SR work
+        self.generators = {m.name: build_sr_generator(m, self.device) for m in self.methods
+                           if m.kind == 'model'}
+
+    def _prepare(self) -> float:
+        """HR preparation (hidden behind the first SR method) and the run's image index."""
+        o = self.opts
+        first = next((m for m in self.methods if m.kind != 'hr'), None)
+        early_sr_s = 0.0
+        if first is not None:
+            early_sr_s = prepare_and_super_resolve(first, self.data_list, self.prep_dir,
+                                                   self.img_root, o, self.device,
+                                                   self.generators.get(first.name))
+        self.prep = prepare_hr(self.data_list, self.prep_dir, o.scale, self.hr_size,
+                               self.img_root, o.progress)
+        self.prep['failed'] += probe_detector_geometry(
+            self.runner.model, self.ds_cfg.pipeline, self.data_list, self.prep['index'])
+        for f in self.prep['failed']:
+            self.prep['index'].pop(f['file'], None)
+        if not self.prep['index']:
+            shown = '; '.join(f"{f['file']}: {f['reason']}" for f in self.prep['failed'][:3])
+            raise CascadeError(f'No usable image in {ds_utils.ann_path(self.ds_cfg)} '
+                               f'({len(self.prep["failed"])} excluded; {shown}).')
+        return early_sr_s
+
+    def sr_pass(self) -> None:
+        """Prepared HR images, the run's index (in its own folder) and every method's SR."""
+        t0 = time.perf_counter()
+        early_sr_s = self._prepare()
+        self.timing['prepare_hr_s'] = time.perf_counter() - t0 - early_sr_s
+        self.eval_dir = osp.join(self.out_dir, 'eval_inputs')
+        check_writable(self.eval_dir, 'results folder', '--out-dir')
+        self.index_file = osp.join(self.eval_dir, f'index.{self.rank}.json')
+        atomic_write_text(self.index_file, json.dumps(self.prep['index']))
+        self.sr_results = {
+            m.name: super_resolve_method(m, self.prep['index'], self.prep_dir, self.opts,
+                                         self.device, self.generators.get(m.name))
+            for m in self.methods}
+        first = next((m for m in self.methods if m.kind != 'hr'), None)
+        if first is not None:
+            self.sr_results[first.name]['sr_seconds'] += early_sr_s
+
+    def detection_pass(self) -> Dict[str, dict]:
+        test_ds = copy.deepcopy(self.ds_cfg)
+        self.ann_stats = ds_utils.write_eval_annotations(
+            test_ds, self.coco, self.prep['index'], self.data_list, self.eval_dir, self.rank)
+        t0 = time.perf_counter()
+        det_pass = DetectionPass(self.runner, self.cfg, test_ds, self.metric)
+        self.timing['det_build_s'] = time.perf_counter() - t0
+        out = {}
+        for m in self.methods:
+            sr = self.sr_results[m.name]
+            res = det_pass.run(sr['image_dir'], self.index_file,
+                               osp.join(self.out_dir, 'methods', m.name),
+                               bool(self.opts.show_dir), self.ann_stats.get('num_gt_boxes'))
+            out[m.name] = dict(spec=dict(kind=m.kind, config=m.config, checkpoint=m.checkpoint,
+                                         cache=sr['image_dir']),
+                               iq=sr['iq'], sr_seconds=sr['sr_seconds'], **res)
+        det_pass.close()
+        return out
+
+    def result(self, method_results: Dict[str, dict]) -> dict:
+        o, prep = self.opts, self.prep
+        return dict(
+            detector=dict(name=osp.splitext(osp.basename(o.detector_config))[0],
+                          config=o.detector_config, checkpoint=o.detector_checkpoint),
+            metric=self.metric, scale=o.scale, degradation=DEGRADATION,
+            hr_size=list(self.hr_size) if self.hr_size else None,
+            dataset=dict(type=self.ds_type, data_root=self.ds_cfg.get('data_root'),
+                         ann_file=self.ds_cfg.get('ann_file'), num_listed=self.num_listed,
+                         num_images=len(self.data_list), num_evaluated=len(prep['index']),
+                         failed_images=prep['failed'], grayscale_images=prep['grayscale'],
+                         modcropped_images=prep['modcropped'], **self.ann_stats),
+            methods=method_results, timing=self.timing)
+
+    def run(self) -> dict:
+        self.check_inputs()
+        self.build_detector()
+        self.list_images()
+        self.sr_pass()
+        result = self.result(self.detection_pass())
+        if self.rank == 0:
+            result['files'] = write_tables(result, self.out_dir)
+            if self.opts.show_dir:
+                from fdsr_mm.evaluation.visualize import write_panels
+                write_panels(result, self.data_list, self.prep['index'], self.opts.show_dir,
+                             self.opts.show_score_thr, self.opts.show_num)
+        barrier()
+        return result
+
+
+def run_cascade(*args, **kwargs) -> dict:
+    """Evaluate one mmdet detector on SR images of several methods (FDSR Tables 1-3).
+
+    Takes a :class:`CascadeOptions`, or its fields as arguments
+    (``run_cascade(detector_config, detector_checkpoint, methods, out_dir, scale=4, ...)``).
+
+    Returns:
+        dict: The result (see :mod:`fdsr_mm.evaluation.tables`); on rank 0 also written to
+        ``out_dir`` (``results.json``, tables, ``methods/<name>/``).
+
+    Raises:
+        CascadeError, FileNotFoundError: A bad input, found before the SR pass.
+    """
+    if len(args) == 1 and not kwargs and isinstance(args[0], CascadeOptions):
+        opts = args[0]
+    else:
+        opts = CascadeOptions(*args, **kwargs)
+    with _gc_frozen():
+        return CascadeRun(opts).run()
+
+
+__all__: List[str] = ['CascadeRun', 'run_cascade']

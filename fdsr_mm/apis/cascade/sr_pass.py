@@ -1,0 +1,186 @@
+"""SR pass: super-resolve the LR images of every method, cache them, score image quality.
+
+LR is ``bicubic_downsample(HR, scale)`` (the training operator); ``bicubic`` upsamples it with
+MMagic's MATLAB-like resize; a model method runs :func:`fdsr_mm.apis.super_resolve_image` (tiled
+when large). Results are cached as uint8 RGB PNG under ``<prep_dir>/<method key>/`` with their
+PSNR (RGB, Y), SSIM, FSIM, FSIMc against the mod-cropped HR (``shave = scale``) in
+``iq.rank<r>.jsonl``. Cached images are not recomputed; metrics a rerun asks for and the cache
+lacks are computed from the cached images.
+"""
+import os
+import os.path as osp
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from mmengine.dist import barrier, get_dist_info
+
+from fdsr_mm.apis.super_resolve import super_resolve_image
+from fdsr_mm.datasets.transforms import bicubic_downsample
+from fdsr_mm.evaluation.image_quality import image_quality, mean_metric
+from .cache_io import (append_jsonl, ordered_map, progress_bar, read_jsonl, read_png, shard,
+                       write_png)
+from .hr_prep import prepare_todo, prepared_stream
+from .methods import SRMethod, build_sr_generator, method_key
+from .options import CascadeOptions
+
+
+def sr_image_dir(method: SRMethod, prep_dir: str) -> str:
+    if method.kind == 'hr':
+        return osp.join(prep_dir, 'hr')
+    return osp.join(prep_dir, method_key(method))
+
+
+def _upsample(method: SRMethod, generator, lr: np.ndarray, opts: CascadeOptions,
+              device: str) -> np.ndarray:
+    """(h, w, 3) uint8 RGB LR -> (h*scale, w*scale, 3) uint8 RGB."""
+    if method.kind == 'bicubic':
+        from mmagic.datasets.transforms import MATLABLikeResize
+        up = MATLABLikeResize(keys=['img'], scale=opts.scale).transform(
+            dict(img=lr.astype(np.float32)))['img']
+        return np.clip(np.round(up), 0, 255).astype(np.uint8)
+    return super_resolve_image(generator, lr, opts.scale, tile=opts.tile, tile_pad=opts.tile_pad,
+                               device=device)
+
+
+def super_resolve_items(method: SRMethod, items, num: int, image_dir: str, opts: CascadeOptions,
+                        device: str, title: str, generator=None) -> float:
+    """Super-resolve ``items`` (``(file, hr, lr)``, e.g. prefetched) and cache the results.
+
+    The SR forward runs here; the PNG write, the image-quality metrics and the log line of each
+    result run in a writer thread while the next image is super-resolved. An item ``(None, ...)``
+    only advances the progress bar. Returns the seconds spent in SR forwards.
+    """
+    rank, _ = get_dist_info()
+    os.makedirs(image_dir, exist_ok=True)
+    log = osp.join(image_dir, f'iq.rank{rank}.jsonl')
+    if method.kind == 'model' and num and generator is None:
+        generator = build_sr_generator(method, device)
+    bar = progress_bar(num, title, opts.progress and rank == 0)
+
+    def finish(file, sr, hr):
+        write_png(osp.join(image_dir, file), sr)
+        append_jsonl(log, dict(file=file, **image_quality(
+            sr, hr, shave=opts.scale, metrics=opts.iq_metrics, device=device)))
+
+    sr_seconds, pending = 0.0, deque()
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        for file, hr, lr in items:
+            if file is None:  # an image that could not be prepared: nothing to super-resolve
+                if bar:
+                    bar.update()
+                continue
+            t0 = time.perf_counter()
+            sr = _upsample(method, generator, lr, opts, device)
+            sr_seconds += time.perf_counter() - t0
+            pending.append(writer.submit(finish, file, sr, hr))
+            while len(pending) > 2 or (pending and pending[0].done()):
+                pending.popleft().result()  # re-raises a writer error here
+                if bar:
+                    bar.update()
+        while pending:
+            pending.popleft().result()
+            if bar:
+                bar.update()
+    if bar:
+        print(flush=True)
+    return sr_seconds
+
+
+def prepare_and_super_resolve(method: SRMethod, data_list: List[dict], prep_dir: str,
+                              img_root: str, opts: CascadeOptions, device: str,
+                              generator=None) -> float:
+    """Prepare this rank's unprepared HR images and super-resolve each one as soon as it is ready.
+
+    The first SR method of a run so hides the HR preparation (decode, checks, mod-crop, PNG
+    cache, LR) behind its SR forwards instead of running it as a pass of its own. Images already
+    prepared (a resumed run) are left to :func:`super_resolve_method`. Returns the seconds spent
+    in SR forwards.
+    """
+    todo = prepare_todo(data_list, prep_dir)
+    if method.kind == 'hr' or not todo:
+        return 0.0
+    image_dir = sr_image_dir(method, prep_dir)
+    done = read_jsonl(osp.join(image_dir, 'iq.rank*.jsonl'))
+
+    def items():
+        for rec, hr, lr in prepared_stream(todo, prep_dir, opts.scale, opts.hr_size, img_root,
+                                           with_lr=True):
+            usable = hr is not None and not (rec['cached'] in done and osp.isfile(
+                osp.join(image_dir, rec['cached'])))
+            yield (rec['cached'], hr, lr) if usable else (None, None, None)
+
+    return super_resolve_items(
+        method, items(), len(todo), image_dir, opts, device,
+        f'Preparing x{opts.scale} HR images + SR pass: {method.name}', generator)
+
+
+def _complete_metrics(entries: List[dict], done: Dict[str, dict], image_dir: str, prep_dir: str,
+                      opts: CascadeOptions, device: str) -> None:
+    """Compute the requested metrics the cache lacks for already super-resolved images."""
+    rank, _ = get_dist_info()
+    log = osp.join(image_dir, f'iq.rank{rank}.jsonl')
+    for e in entries:
+        missing = [m for m in opts.iq_metrics if m not in done[e['file']]]
+        sr = read_png(osp.join(image_dir, e['file']))
+        hr = read_png(osp.join(prep_dir, 'hr', e['file']))
+        append_jsonl(log, dict(file=e['file'], **image_quality(
+            sr, hr, shave=opts.scale, metrics=missing, device=device)))
+
+
+def _split_todo(index: Dict[str, dict], done: Dict[str, dict], image_dir: str,
+                iq_metrics: Sequence[str]) -> Tuple[List[dict], List[dict]]:
+    """This rank's (images to super-resolve, cached images lacking some metric)."""
+    rank, world = get_dist_info()
+    todo, incomplete = [], []
+    for _, e in shard(sorted(index.items()), rank, world):
+        if e['file'] not in done or not osp.isfile(osp.join(image_dir, e['file'])):
+            todo.append(e)
+        elif any(m not in done[e['file']] for m in iq_metrics):
+            incomplete.append(e)
+    return todo, incomplete
+
+
+def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str,
+                         opts: CascadeOptions, device: str, generator=None) -> dict:
+    """SR pass for one method: cache SR images and their image-quality metrics (resumable).
+
+    Args:
+        method: The SR method (``hr`` caches nothing beyond :func:`~.hr_prep.prepare_hr`).
+        index: The run's images, ``{HR path: dict(file, fx, fy, hw)}``.
+        prep_dir: The folder of the prepared HR images.
+        opts: Scale, image-quality metrics, tiling, progress.
+        device: The SR device.
+        generator: The method's built generator (built here from its checkpoint when None).
+
+    Returns:
+        dict: ``image_dir`` (the cached images), ``iq`` ({metric: mean over images}),
+        ``sr_seconds`` (SR forward time of this call on this rank, 0 for cached images).
+    """
+    image_dir = sr_image_dir(method, prep_dir)
+    if method.kind == 'hr':
+        return dict(image_dir=image_dir, iq={}, sr_seconds=0.0)
+    pattern = osp.join(image_dir, 'iq.rank*.jsonl')
+    todo, incomplete = _split_todo(index, read_jsonl(pattern), image_dir, opts.iq_metrics)
+
+    def load(entry):  # HR read + LR, prefetched while the previous image is super-resolved
+        hr = read_png(osp.join(prep_dir, 'hr', entry['file']))
+        return entry['file'], hr, bicubic_downsample(hr, opts.scale)
+
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        sr_seconds = super_resolve_items(
+            method, ordered_map(reader, load, todo, 2), len(todo), image_dir, opts, device,
+            f'SR pass: {method.name}', generator)
+    _complete_metrics(incomplete, read_jsonl(pattern), image_dir, prep_dir, opts, device)
+    barrier()
+    done = read_jsonl(pattern)
+    files = [e['file'] for e in index.values()]
+    missing = [f for f in files if any(m not in done.get(f, {}) for m in opts.iq_metrics)
+               or f not in done]
+    if missing:
+        raise RuntimeError(f'SR pass of {method.name} left {len(missing)} images without '
+                           f'metrics (e.g. {missing[0]}) in {image_dir}.')
+    iq = {m: mean_metric(done[f][m] for f in files) for m in opts.iq_metrics}
+    return dict(image_dir=image_dir, iq=iq, sr_seconds=sr_seconds)
