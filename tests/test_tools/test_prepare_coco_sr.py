@@ -2,6 +2,9 @@
 import importlib.util
 import json
 import os.path as osp
+import random
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -21,6 +24,7 @@ TRAIN = {'000000000001.jpg': (400, 392, 'RGB'), '000000000002.jpg': (401, 389, '
          '000000000005.jpg': (384, 500, 'RGB'), '000000000006.jpg': (500, 200, 'RGB')}
 VAL = {'000000000101.jpg': (61, 45, 'RGB'), '000000000102.jpg': (320, 240, 'L'),
        '000000000103.jpg': (20, 20, 'RGB')}  # too small for x4 SR evaluation
+TRAIN_OK = sorted(n for n, (w, h, _) in TRAIN.items() if min(w, h) > 384)
 
 
 def write_split(root, split, spec_, with_json):
@@ -67,12 +71,119 @@ def test_fixed_seed_sample_is_reproducible(coco_root):
 
 
 def test_clear_errors(tmp_path, coco_root, capsys):
-    assert prepare.main([str(tmp_path / 'nowhere')]) == 1
+    assert prepare.main([str(tmp_path / 'nowhere')]) == 2
     err = capsys.readouterr().err
     assert 'nowhere/train2017 does not exist' in err and 'cocodataset.org' in err
-    assert prepare.main([str(coco_root), '--num-train', '5']) == 1
+    assert prepare.main([str(coco_root), '--num-train', '5']) == 2
     assert 'Only 4 of 6 train images' in capsys.readouterr().err
     assert not (coco_root / 'annotations/fdsr_sr_train20k.txt').exists()  # nothing half-written
+
+
+def one_error_line(err, *names):
+    """The fault is one ``error:`` line naming each of ``names``; no traceback."""
+    assert err.startswith('[prepare_coco_sr] error: ') and err.count('\n') == 1, err
+    for name in names:
+        assert str(name) in err, (name, err)
+
+
+def test_malformed_json_names_the_file_and_position_from_the_command_line(tmp_path):
+    write_split(tmp_path, 'train2017', TRAIN, True)
+    write_split(tmp_path, 'val2017', VAL, True)
+    ann = tmp_path / 'annotations' / 'instances_train2017.json'
+    ann.write_text('{"images": [\n  {"id": 1, "file_name": "000000000001.jpg",')  # truncated
+    proc = subprocess.run([sys.executable, osp.join(REPO_ROOT, 'tools/prepare_coco_sr.py'),
+                           str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr, proc.stderr
+    one_error_line(proc.stderr, ann, 'line 2 column 45', 'annotations_trainval2017.zip')
+    assert not (tmp_path / 'annotations/fdsr_sr_train20k.txt').exists()
+
+
+@pytest.mark.parametrize('content, why', [
+    ('{"annotations": [], "categories": []}', 'no "images" list'),
+    ('[1, 2]', 'no "images" list'),
+    ('{"images": [{"id": 1, "file_name": "000000000001.jpg", "width": 400}]}',
+     'images[0] = '),
+    (b'\xff\xfe{}', 'not UTF-8 text')])
+def test_json_that_is_not_coco_instances(tmp_path, capsys, content, why):
+    write_split(tmp_path, 'train2017', TRAIN, True)
+    write_split(tmp_path, 'val2017', VAL, True)
+    ann = tmp_path / 'annotations' / 'instances_val2017.json'
+    if isinstance(content, bytes):
+        ann.write_bytes(content)
+    else:
+        ann.write_text(content)
+    assert prepare.main([str(tmp_path), '--num-train', '1', '--num-val', '1']) == 2
+    one_error_line(capsys.readouterr().err, ann, why)
+
+
+@pytest.mark.parametrize('argv', [['--num-train', '-1'], ['--num-train', '0'],
+                                  ['--num-val', '0'], ['--num-val', '-5'], ['--workers', '0']])
+def test_counts_below_one_are_usage_errors(coco_root, capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        prepare.main([str(coco_root), *argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f'argument {argv[0]}: must be at least 1, got {int(argv[1])}' in err
+    assert not (coco_root / 'annotations/fdsr_sr_train20k.txt').exists()
+
+
+def truncate(path, keep=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * keep)])
+
+
+def test_images_that_do_not_decode_are_left_out_and_named(coco_root, capsys):
+    bad = ['000000000002.jpg', '000000000003.jpg']
+    for name in bad:  # headers still read: only decoding finds them
+        truncate(coco_root / 'train2017' / name)
+    # A seed whose first draw is exactly the two bad images: both are found and replaced.
+    seed = next(s for s in range(1000) if sorted(random.Random(s).sample(TRAIN_OK, 2)) == bad)
+    assert prepare.main([str(coco_root), '--num-train', '2', '--num-val', '2',
+                         '--seed', str(seed)]) == 0
+    out, err = capsys.readouterr()
+    assert read(coco_root / 'annotations/fdsr_sr_train20k.txt') == ['000000000001.jpg',
+                                                                     '000000000004.jpg']
+    assert 'warning: 2 train2017 images' in err and 'do not decode' in err
+    for name in bad:
+        assert f'{name} (image file is truncated' in err
+    assert 'decoding train images: 2/2, 2 bad' in out and 'decoding val images: 2/2, 0 bad' in out
+
+    # Asking for more than decode: an error naming the bad images, and no list is written.
+    (coco_root / 'annotations/fdsr_sr_train20k.txt').unlink()
+    assert prepare.main([str(coco_root), '--num-train', '3', '--num-val', '2']) == 2
+    one_error_line(capsys.readouterr().err, *bad)
+    assert not (coco_root / 'annotations/fdsr_sr_train20k.txt').exists()
+
+    # --no-verify: the old behaviour, header sizes only (the same sample as a clean tree).
+    assert prepare.main([str(coco_root), '--num-train', '2', '--num-val', '2',
+                         '--seed', str(seed), '--no-verify']) == 0
+    out, err = capsys.readouterr()
+    assert read(coco_root / 'annotations/fdsr_sr_train20k.txt') == bad
+    assert 'decoding' not in out and 'warning' not in err
+
+
+def test_garbage_file_and_size_mismatch_in_json_mode(tmp_path, capsys):
+    write_split(tmp_path, 'train2017', TRAIN, True)
+    write_split(tmp_path, 'val2017', VAL, True)
+    (tmp_path / 'train2017' / '000000000001.jpg').write_bytes(b'<html>not found</html>')
+    Image.new('RGB', (390, 390)).save(tmp_path / 'train2017' / '000000000004.jpg')
+    bad = ['000000000001.jpg', '000000000004.jpg']  # drawn first with this seed: both checked
+    seed = next(s for s in range(1000) if sorted(random.Random(s).sample(TRAIN_OK, 2)) == bad)
+    assert prepare.main([str(tmp_path), '--num-train', '2', '--num-val', '1',
+                         '--seed', str(seed)]) == 0
+    err = capsys.readouterr().err
+    assert read(tmp_path / 'annotations/fdsr_sr_train20k.txt') == ['000000000002.jpg',
+                                                                   '000000000003.jpg']
+    assert '000000000001.jpg (cannot identify image file' in err
+    assert '000000000004.jpg (390x390 px, but listed as 400x400)' in err
+
+
+def test_list_that_cannot_be_written(coco_root, capsys):
+    (coco_root / 'lists').write_text('a file where a folder should be')
+    assert prepare.main([str(coco_root), '--num-train', '1', '--num-val', '1',
+                         '--train-list', 'lists/train.txt']) == 2
+    one_error_line(capsys.readouterr().err, coco_root / 'lists/train.txt')
+    assert not list(coco_root.rglob('*.tmp'))
 
 
 def test_training_pipeline_reads_gray_cmyk_and_odd_sizes_as_rgb(tmp_path):
