@@ -13,6 +13,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
+from fdsr_mm.utils.dist_env import setup_cpu_distributed
 
 
 class CollectTestMetrics(Hook):
@@ -60,6 +61,7 @@ def main():
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
 
+    setup_cpu_distributed(cfg)  # --launcher without CUDA: gloo, as tools/train.py
     runner = Runner.from_cfg(cfg)
     collector = CollectTestMetrics()
     runner.register_hook(collector)

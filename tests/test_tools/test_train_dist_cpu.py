@@ -185,3 +185,30 @@ def test_setup_cpu_distributed_leaves_gpu_and_single_process_runs_alone(monkeypa
     cfg.launcher = 'slurm'
     with pytest.raises(RuntimeError, match='torchrun'):
         dist_env.setup_cpu_distributed(cfg)
+
+
+def test_two_gloo_ranks_test_the_checkpoint_like_one_process(dist_run, synthetic_sr_root,
+                                                             tiny_c4_detector, tmp_path):
+    """`torchrun tools/test.py ... --launcher pytorch` on CPU: the metrics of one process."""
+    import json
+    work_dir, tmp, _ = dist_run
+    ckpt = osp.join(work_dir, f'iter_{MAX_ITERS}.pth')
+    options = [f'model.feature_loss.checkpoint={tiny_c4_detector[2]}',
+               f'test_dataloader.dataset.data_root={synthetic_sr_root}']
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', CUDA_VISIBLE_DEVICES='',
+               PYTHONPATH=os.pathsep.join([tmp, os.environ.get('PYTHONPATH', '')]))
+    outs = {}
+    for procs in (1, 2):
+        out = str(tmp_path / f'metrics{procs}.json')
+        launch = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', str(procs),
+                  '--master_addr', '127.0.0.1', '--master_port', str(_free_port())]
+        cmd = [*launch, 'tools/test.py', osp.join(REPO_ROOT, CONFIG), ckpt, '--launcher',
+               'pytorch', '--work-dir', str(tmp_path / f'test{procs}'), '--out', out,
+               '--cfg-options', *options]
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+        outs[procs] = json.load(open(out))
+    assert outs[1] and outs[1].keys() == outs[2].keys()
+    for k in outs[1]:
+        assert outs[2][k] == pytest.approx(outs[1][k], rel=1e-6)
