@@ -79,7 +79,7 @@ def main(argv=None):
     args = parse_args(argv)
     import os
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    from fdsr_mm.apis import run_cascade
+    from fdsr_mm.apis import CascadeOptions, run_cascade
 
     dataset = {}
     if args.data_root:
@@ -89,14 +89,14 @@ def main(argv=None):
     if args.img_prefix:
         dataset['data_prefix'] = dict(img=args.img_prefix)
     try:
-        result = run_cascade(
+        result = run_cascade(CascadeOptions(
             args.config, args.checkpoint, args.methods, args.out_dir, dataset=dataset or None,
             scale=args.scale, hr_size=args.hr_size, cache_dir=args.cache_dir, limit=args.limit,
             iq_metrics=args.iq_metrics, tile=args.tile or None, tile_pad=args.tile_pad,
             device=args.device, show_dir=args.show_dir, show_num=args.show_num,
             show_score_thr=args.show_score_thr,
-            launcher=args.launcher, cfg_options=args.cfg_options)
-    except (FileNotFoundError, ValueError) as e:
+            launcher=args.launcher, cfg_options=args.cfg_options))
+    except (FileNotFoundError, ValueError) as e:  # CascadeError is a ValueError
         print(f'cascade_eval: error: {e}', file=sys.stderr)
         return 2
     if 'files' in result:

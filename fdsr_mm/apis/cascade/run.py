@@ -45,7 +45,7 @@ class CascadeRun:
     """The two-step protocol for one detector and several SR methods (see the package doc).
 
     Steps, each one method: :meth:`check_inputs`, :meth:`build_detector`, :meth:`list_images`,
-    :meth:`sr_pass`, :meth:`detection_pass`, :meth:`result`.
+    :meth:`load_sr_models`, :meth:`sr_pass`, :meth:`detection_pass`, :meth:`result`.
     """
 
     def __init__(self, opts: CascadeOptions):
@@ -115,7 +115,9 @@ class CascadeRun:
         geo_key = f'x{self.opts.scale}' + (
             f'_hr{self.hr_size[0]}x{self.hr_size[1]}' if self.hr_size else '')
         self.prep_dir = osp.join(self.cache_dir, ds_key, geo_key)
-        # SR checkpoints are read (keys, finite weights) before any SR work
+
+    def load_sr_models(self) -> None:
+        """Every SR checkpoint is read (keys, finite weights) before any SR work."""
         self.generators = {m.name: build_sr_generator(m, self.device) for m in self.methods
                            if m.kind == 'model'}
 
@@ -194,6 +196,7 @@ class CascadeRun:
         self.check_inputs()
         self.build_detector()
         self.list_images()
+        self.load_sr_models()
         self.sr_pass()
         result = self.result(self.detection_pass())
         if self.rank == 0:
