@@ -5,7 +5,8 @@ Importing the package registers its modules in the OpenMMLab registries (configs
 read the data types mmengine writes into training checkpoints (see
 :mod:`fdsr_mm.utils.checkpoint_safety`).
 """
-from . import apis, datasets, evaluation, models, utils  # noqa: F401  (registration on import)
+# Imported for registration (models, datasets, transforms, hooks).
+from . import apis, datasets, engine, evaluation, models, utils  # noqa: F401
 from .utils import allow_mmengine_checkpoint_types
 from .version import __version__
 

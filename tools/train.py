@@ -6,11 +6,14 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
+from fdsr_mm.engine import ResumeError, resolve_resume
+from fdsr_mm.utils import NonFiniteError, UnsafeCheckpointError
 from fdsr_mm.utils.dist_env import setup_cpu_distributed
 
 
@@ -37,6 +40,27 @@ def parse_args():
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
+
+
+# Known faults, reported as one `error: ...` line and exit code 2 instead of a traceback.
+KNOWN_FAULTS = (ResumeError, NonFiniteError, UnsafeCheckpointError)
+
+
+def build_and_train(cfg):
+    """Check the checkpoint to resume from, build the runner and train.
+
+    A known fault (corrupt or foreign resume checkpoint, refused pickle, NaN/Inf loss) exits
+    with code 2 and one ``error:`` line naming the file or iteration and the fix.
+    """
+    try:
+        notes = resolve_resume(cfg)
+        runner = Runner.from_cfg(cfg)
+        for note in notes:
+            runner.logger.info(note)
+        runner.train()
+    except KNOWN_FAULTS as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
 
 
 def main():
@@ -73,8 +97,7 @@ def main():
         cfg.load_from = args.resume
 
     setup_cpu_distributed(cfg)  # --launcher without CUDA: gloo, DDP without device ids
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    build_and_train(cfg)
 
 
 if __name__ == '__main__':

@@ -11,6 +11,9 @@ default_hooks = dict(
                     max_keep_ckpts=10),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
+# Stop at the first NaN/Inf loss and never write NaN/Inf weights (fdsr_mm/engine/hooks/), so that
+# last_checkpoint always names a finite checkpoint to resume from.
+custom_hooks = [dict(type='NonFiniteLossHook')]
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -18,9 +18,12 @@ What we do, deliberately:
 * The extra types only rebuild data. ``builtins.getattr`` is the one callable: under torch's
   unpickler a pickle may call only allow-listed globals, so attributes it fetches with ``getattr``
   can never be called by the file itself. A file referencing anything else (``os.system``, a custom
-  class, ...) is still refused.
+  class, ...) is still refused, with an :class:`UnsafeCheckpointError` naming the file and the
+  refused global (and not torch's advice to retry with ``weights_only=False``).
 """
 import os.path as osp
+import pickle
+import re
 from typing import List
 
 import numpy as np
@@ -39,16 +42,54 @@ MMENGINE_CHECKPOINT_TYPES: List[object] = [
     HistoryBuffer, np.ndarray, np.dtype, *_NUMPY_DTYPE_CLASSES, _reconstruct, scalar, getattr]
 
 
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint refused by the safe loader (it references a global outside the allow-list)."""
+
+
+def _refusal_reason(message: str) -> str:
+    """The cause in torch's weights-only error, without its ``weights_only=False`` advice."""
+    found = re.search(r'GLOBAL (\S+) was not an allowed global', message)
+    if found:
+        return f'it references the global `{found.group(1)}`, which is not an allowed type'
+    found = re.search(r'GLOBAL (\S+) whose module (\S+) is blocked', message)
+    if found:
+        return (f'it references the global `{found.group(1)}`, from the blocked module '
+                f'{found.group(2)}')
+    detail = message.split('WeightsUnpickler error:')[-1]
+    detail = detail.split('Check the documentation of torch.load')[0]
+    for boilerplate in (getattr(torch.serialization, 'UNSAFE_MESSAGE', None),
+                        'Weights only load failed.',
+                        'Please file an issue with the following so that we can make '
+                        '`weights_only=True` compatible with your use case:'):
+        if boilerplate:
+            detail = detail.replace(boilerplate, '')
+    sentences = [s for s in re.split(r'(?<=\.)\s+', ' '.join(detail.split()))
+                 if s and 'weights_only` set to `False' not in s]
+    return ' '.join(sentences) or 'the safe unpickler refused it'
+
+
 def load_local_checkpoint(filename: str, map_location=None):
     """``torch.load(filename, weights_only=True)`` accepting the mmengine checkpoint types.
 
     Drop-in for mmengine's ``load_from_local``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        UnsafeCheckpointError: (an ``UnpicklingError``) the file references a global outside the
+            allow-list; the message names the file and the global.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
-    with torch.serialization.safe_globals(MMENGINE_CHECKPOINT_TYPES):
-        return torch.load(filename, map_location=map_location, weights_only=True)
+    try:
+        with torch.serialization.safe_globals(MMENGINE_CHECKPOINT_TYPES):
+            return torch.load(filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise UnsafeCheckpointError(
+            f'{filename}: refused to load: {_refusal_reason(str(err))}; a checkpoint should hold '
+            'tensors and plain data only: use another file, or, if you trust this one and the '
+            'type is plain data, allow exactly it with torch.serialization.add_safe_globals'
+        ) from None
 
 
 def allow_mmengine_checkpoint_types() -> None:

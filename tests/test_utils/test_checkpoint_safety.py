@@ -1,5 +1,7 @@
 """mmengine checkpoints load with weights_only through mmengine; other pickles are still refused."""
+import os
 import pickle
+import traceback
 
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from mmengine.logging import MessageHub
 from mmengine.runner import CheckpointLoader
 
 import fdsr_mm  # noqa: F401  (installs the scoped loader)
+from fdsr_mm.utils import UnsafeCheckpointError
 
 
 @pytest.fixture
@@ -42,8 +45,21 @@ class _Exploit:
         return (print, ('this must never run',))
 
 
-def test_unknown_globals_are_still_refused_by_the_mmengine_loader(tmp_path):
+class _CustomState:
+    """A class outside the allow-list (pickled by reference to this test module)."""
+
+
+@pytest.mark.parametrize('payload, refused', [(_Exploit(), 'print'), (os.system, 'posix.system'),
+                                              (_CustomState(), '_CustomState')])
+def test_unknown_globals_are_refused_with_the_file_and_the_global(tmp_path, payload, refused):
     path = tmp_path / 'evil.pth'
-    torch.save({'state_dict': {}, 'payload': _Exploit()}, path)
-    with pytest.raises(pickle.UnpicklingError, match='GLOBAL print was not an allowed global'):
+    torch.save({'state_dict': {}, 'payload': payload}, path)
+    with pytest.raises(UnsafeCheckpointError) as info:
         CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+    message = str(info.value)
+    assert isinstance(info.value, pickle.UnpicklingError)  # callers catching torch's type still do
+    assert message.startswith(f'{path}: refused to load: it references the global `')
+    assert refused in message and '\n' not in message
+    # Neither the message nor the printed traceback repeats torch's advice to drop the safe loader.
+    shown = ''.join(traceback.format_exception(info.value))
+    assert 'weights_only=False' not in shown and 'weights_only` set to `False' not in shown
