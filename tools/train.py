@@ -46,14 +46,17 @@ def parse_args():
 KNOWN_FAULTS = (ResumeError, NonFiniteError, UnsafeCheckpointError)
 
 
-def build_and_train(cfg):
+def build_and_train(cfg, init_from=None):
     """Check the checkpoint to resume from, build the runner and train.
+
+    ``init_from`` is the config's ``load_from`` that a plain ``--resume`` replaced: with no
+    checkpoint to resume yet, training starts from it (a fine-tune keeps its initial weights).
 
     A known fault (corrupt or foreign resume checkpoint, refused pickle, NaN/Inf loss) exits
     with code 2 and one ``error:`` line naming the file or iteration and the fix.
     """
     try:
-        notes = resolve_resume(cfg)
+        notes = resolve_resume(cfg, init_from)
         runner = Runner.from_cfg(cfg)
         for note in notes:
             runner.logger.info(note)
@@ -89,15 +92,16 @@ def main():
                                f'base_batch_size=...)` in {args.config}.')
         cfg.auto_scale_lr.enable = True
 
+    init_from = None
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        init_from, cfg.load_from = cfg.get('load_from'), None
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
 
     setup_cpu_distributed(cfg)  # --launcher without CUDA: gloo, DDP without device ids
-    build_and_train(cfg)
+    build_and_train(cfg, init_from)
 
 
 if __name__ == '__main__':

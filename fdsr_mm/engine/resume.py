@@ -118,16 +118,19 @@ def _check_intact(path: str, ckpt_dirs: List[str], origin: str) -> None:
     raise ResumeError(f'{path} ({origin}) {problem}; {advice}')
 
 
-def resolve_resume(cfg: Config) -> List[str]:
+def resolve_resume(cfg: Config, init_from: Optional[str] = None) -> List[str]:
     """Check and set the checkpoint a ``cfg.resume`` run continues from.
 
     With ``cfg.load_from`` unset this replaces mmengine's auto-resume: the checkpoint named by
     ``work_dir/last_checkpoint`` (one outside the work dir is replaced by the same-named file
     inside it) becomes ``cfg.load_from``. A local checkpoint must be intact. Without
-    ``last_checkpoint`` nothing changes (mmengine starts from scratch).
+    ``last_checkpoint`` the run starts from ``init_from`` (the config's own ``load_from``, e.g.
+    the pre-trained weights of a fine-tune) as a fresh run, or from scratch without it.
 
     Args:
         cfg (Config): the run's config, with ``work_dir`` set; modified in place.
+        init_from (str, optional): the config's ``load_from`` that ``--resume`` (no path)
+            replaced.
 
     Returns:
         list[str]: notes for the run's log (e.g. a checkpoint taken from inside the work dir).
@@ -145,7 +148,12 @@ def resolve_resume(cfg: Config) -> List[str]:
         return []
     named = _read_last_checkpoint(work_dir, ckpt_dirs)
     if named is None:
-        return []
+        if not init_from:
+            return []
+        # nothing to resume yet: a fine-tune starts from its config's weights, not from scratch
+        cfg.resume, cfg.load_from = False, init_from
+        return [f'--resume: no checkpoint in {work_dir} yet; starting from the config\'s '
+                f'load_from {init_from}']
     path, note = _relocate(named, work_dir, ckpt_dirs)
     _check_intact(path, ckpt_dirs, f'named by {osp.join(work_dir, LAST_CHECKPOINT)}')
     cfg.load_from = path

@@ -169,3 +169,15 @@ def test_cli_refused_pickle_is_one_line(trained, synthetic_sr_root, tmp_path):
                           'system')
     assert 'weights_only=False' not in proc.stderr
     assert 'weights_only` set to `False' not in proc.stderr
+
+
+def test_resume_before_any_checkpoint_keeps_the_configs_init_weights(tmp_path):
+    """`--resume` on a fine-tune with nothing saved yet: once trained from scratch, silently."""
+    wd = tmp_path / 'fresh'
+    wd.mkdir()
+    cfg = resume_cfg(wd)
+    notes = resolve_resume(cfg, init_from='checkpoints/pretrained.pth')
+    assert (cfg.resume, cfg.load_from) == (False, 'checkpoints/pretrained.pth')
+    assert 'checkpoints/pretrained.pth' in notes[0]
+    cfg = resume_cfg(wd)
+    assert resolve_resume(cfg) == [] and cfg.load_from is None  # no init weights: from scratch
