@@ -21,6 +21,8 @@ def _last_checkpoint(work_dir: str) -> Optional[str]:
 
 
 def _scalar(value) -> Optional[float]:
+    if isinstance(value, torch.Tensor):
+        value = value.detach()
     try:
         return float(value)
     except (TypeError, ValueError, RuntimeError):  # not a single number
