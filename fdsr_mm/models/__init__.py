@@ -1,9 +1,11 @@
-"""Models registered on import: generators, the FDSR restorer and its feature loss in MMagic's
-``MODELS``; the VGG19 feature trunk (an ImageNet feature prior) in MMDetection's ``MODELS``."""
+"""Models registered on import: generators, the FDSR restorer and its feature and task losses
+in MMagic's ``MODELS``; the VGG19 feature trunk (an ImageNet feature prior) in MMDetection's
+``MODELS``."""
 from .dbpn_net import DBPN
 from .detector_feature_loss import DetectorFeatureLoss
+from .detector_task_loss import DetectorTaskLoss
 from .fdsr import FDSR
 from .rcan_net import RCANNet
 from .vgg_features import VGG19Features
 
-__all__ = ['DBPN', 'DetectorFeatureLoss', 'FDSR', 'RCANNet', 'VGG19Features']
+__all__ = ['DBPN', 'DetectorFeatureLoss', 'DetectorTaskLoss', 'FDSR', 'RCANNet', 'VGG19Features']

@@ -1,4 +1,5 @@
-"""The FDSR restorer: an SR generator trained with a pixel loss plus a frozen-detector feature loss."""
+"""The FDSR restorer: an SR generator trained with a pixel loss, a frozen-detector feature loss
+and, optionally, a frozen detector's task loss (TDSR)."""
 from typing import Dict, List, Optional
 
 import torch
@@ -16,11 +17,14 @@ def _loss_weight(cfg: Optional[dict]) -> float:
 class FDSR(BaseEditModel):
     """Feature-Driven Super-Resolution (FDSR) for object detection.
 
-    ``L = alpha * L1(G(LR), HR) + beta * D(F(G(LR)), F(HR))`` with ``F`` a frozen detector
-    backbone (:class:`DetectorFeatureLoss`). ``alpha`` is ``pixel_loss.loss_weight`` and
-    ``beta`` is ``feature_loss.loss_weight``. A term whose weight is 0 (or whose config is None)
-    is neither built nor computed, so ``alpha=0`` / ``beta=0`` remove exactly that term and a
-    ``beta=0`` model trains like the pixel-only ``BaseEditModel``.
+    ``L = alpha * L1(G(LR), HR) + beta * D(F(G(LR)), F(HR)) + gamma * L_det(G(LR), boxes)``
+    with ``F`` a frozen detector backbone (:class:`DetectorFeatureLoss`) and ``L_det`` a frozen
+    detector's own training loss with the HR ground-truth boxes (:class:`DetectorTaskLoss`).
+    ``alpha``, ``beta`` and ``gamma`` are the ``loss_weight`` of ``pixel_loss``,
+    ``feature_loss`` and ``task_loss``. A term whose weight is 0 (or whose config is None) is
+    neither built nor computed, so a zero weight removes exactly that term: ``beta=0`` and no
+    task loss train like the pixel-only ``BaseEditModel``; task-driven SR (TDSR, Haris et al.,
+    2018) is ``beta=0, gamma>0``. At least one weight must be non-zero.
 
     Inference is plain SR (the paper's two-step protocol: no detector at test time), so FDSR
     checkpoints hold the generator only and load into ``BaseEditModel`` configs as well.
@@ -33,6 +37,8 @@ class FDSR(BaseEditModel):
         generator (dict): SR generator config (e.g. ``DBPN``).
         pixel_loss (dict, optional): pixel loss config, e.g. ``L1Loss`` with ``loss_weight=alpha``.
         feature_loss (dict, optional): ``DetectorFeatureLoss`` config with ``loss_weight=beta``.
+        task_loss (dict, optional): ``DetectorTaskLoss`` config with ``loss_weight=gamma``; the
+            training ``data_samples`` then carry ``gt_instances`` (see :meth:`forward_train`).
         train_cfg, test_cfg, init_cfg, data_preprocessor: as in ``BaseEditModel``.
     """
 
@@ -40,13 +46,15 @@ class FDSR(BaseEditModel):
                  generator: dict,
                  pixel_loss: Optional[dict] = None,
                  feature_loss: Optional[dict] = None,
+                 task_loss: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None):
-        if _loss_weight(pixel_loss) == 0 and _loss_weight(feature_loss) == 0:
-            raise ValueError('FDSR needs alpha (pixel_loss.loss_weight) or beta '
-                             '(feature_loss.loss_weight) to be non-zero.')
+        if not any(_loss_weight(cfg) for cfg in (pixel_loss, feature_loss, task_loss)):
+            raise ValueError('FDSR needs at least one non-zero weight: alpha '
+                             '(pixel_loss.loss_weight), beta (feature_loss.loss_weight) or '
+                             'gamma (task_loss.loss_weight).')
         # BaseEditModel always builds a pixel loss; a zero-weight one is dropped right after.
         super().__init__(
             generator=generator,
@@ -58,6 +66,7 @@ class FDSR(BaseEditModel):
         if _loss_weight(pixel_loss) == 0:
             self.pixel_loss = None
         self.feature_loss = MODELS.build(feature_loss) if _loss_weight(feature_loss) else None
+        self.task_loss = MODELS.build(task_loss) if _loss_weight(task_loss) else None
 
     def _to_unit_rgb(self, x: torch.Tensor) -> torch.Tensor:
         """Undo the data preprocessor's normalisation: (N, 3, H, W) -> RGB in [0, 1]."""
@@ -76,10 +85,12 @@ class FDSR(BaseEditModel):
         Args:
             inputs (Tensor): (N, 3, h, w) LR batch from the data preprocessor (RGB).
             data_samples (DataSample): stacked samples; ``gt_img`` is the (N, 3, H, W) HR batch
-                normalised like ``inputs``.
+                normalised like ``inputs``; with a task loss, ``gt_instances`` is a list of N
+                ``InstanceData(bboxes=(K, 4) float xyxy in HR pixels, labels=(K,) long)``.
 
         Returns:
-            dict: ``loss_pix`` (alpha * pixel loss) and/or ``loss_feat`` (beta * feature loss).
+            dict: those of ``loss_pix`` (alpha * pixel loss), ``loss_feat`` (beta * feature
+            loss) and ``loss_task`` (gamma * task loss) whose weight is non-zero.
         """
         sr = self.forward_tensor(inputs, data_samples, **kwargs)
         hr = data_samples.gt_img
@@ -88,4 +99,10 @@ class FDSR(BaseEditModel):
             losses['loss_pix'] = self.pixel_loss(sr, hr)
         if self.feature_loss is not None:
             losses['loss_feat'] = self.feature_loss(self._to_unit_rgb(sr), self._to_unit_rgb(hr))
+        if self.task_loss is not None:
+            if 'gt_instances' not in data_samples:
+                raise KeyError('task_loss needs the HR boxes: each training sample must carry '
+                               'gt_instances (InstanceData with bboxes and labels); use an SR '
+                               'dataset with detection annotations.')
+            losses['loss_task'] = self.task_loss(self._to_unit_rgb(sr), data_samples.gt_instances)
         return losses

@@ -1,0 +1,284 @@
+"""The TDSR task loss: a frozen MMDetection detector's own training loss on SR images.
+
+Task-driven SR (TDSR, Haris et al., "Task-Driven Super Resolution: Object Detection in
+Low-resolution Images", 2018) trains the generator through the full detector: the detector's
+loss of the SR image with the HR image's ground-truth boxes. The FDSR paper (Table 3) compares
+its feature loss against it. The detector never changes; gradients flow into the SR image only.
+"""
+import os.path as osp
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine import MMLogger
+from mmengine.registry import DefaultScope
+from mmengine.runner import CheckpointLoader
+from mmengine.structures import InstanceData
+
+from mmagic.registry import MODELS
+from .detector_feature_loss import detector_input_transform, load_extractor_config
+
+
+def _keeps_eval_mode(module: nn.Module) -> bool:
+    """Layers that must run as at inference inside the frozen detector.
+
+    Normalisation layers with running statistics (BN, SyncBN, InstanceNorm with
+    ``track_running_stats``: anything holding ``running_mean``/``running_var``) would update
+    them in training mode; dropout-like layers (``nn.Dropout*``, mmcv ``DropPath``, mmdet
+    ``DropBlock``) would randomly alter the frozen network that judges the SR images.
+    """
+    from mmcv.cnn.bricks.drop import DropPath
+    from mmdet.models.layers import DropBlock
+    if isinstance(module, (nn.modules.batchnorm._NormBase, nn.modules.dropout._DropoutNd,
+                           DropPath, DropBlock)):
+        return True
+    return getattr(module, 'running_mean', None) is not None or \
+        getattr(module, 'running_var', None) is not None
+
+
+def set_loss_mode(detector: nn.Module) -> nn.Module:
+    """Put a frozen detector in "loss mode": training flags on, except the layers of
+    :func:`_keeps_eval_mode` (norm layers with running statistics, dropout), which are in eval.
+
+    mmdet heads read ``self.training`` in their forward (FCOS/VFNet/RepPoints scale or refine
+    box predictions only outside training, DINO/DDQ add denoising queries only in training), so
+    their ``loss()`` is only right with ``training=True``; the running statistics must stay
+    fixed. Returns ``detector``.
+    """
+    detector.train(True)  # also lets backbones apply their own frozen_stages / norm_eval
+    for module in detector.modules():
+        if _keeps_eval_mode(module):
+            module.eval()
+    return detector
+
+
+def _load_state_dict(checkpoint: str, detector_config: str) -> Dict[str, torch.Tensor]:
+    """The state dict of an mmdet model-zoo (or mmengine) checkpoint, ``module.`` prefixes off."""
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'Task-detector checkpoint {checkpoint!r} not found. Download the detector weights '
+            f'of {detector_config} from the MMDetection model zoo and put the file there, or '
+            'set task_loss.checkpoint in your config.')
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+
+
+@MODELS.register_module()
+class DetectorTaskLoss(nn.Module):
+    """Task loss of TDSR (Haris et al., 2018): a frozen mmdet detector's own ``loss()``.
+
+    The whole detector (backbone, neck, heads) is built from ANY mmdet detector config and ALL
+    its weights are loaded from ``checkpoint`` (a missing key is an error; keys the detector
+    does not have, e.g. a Mask R-CNN file's mask head under a Faster R-CNN config, are only
+    reported). Loading, config names and error messages follow :class:`DetectorFeatureLoss`.
+
+    Frozen for good: no parameter requires grad and the detector is kept outside this module's
+    parameter tree (``parameters()``, ``state_dict()``, the optimizer and DDP never see it; it
+    is rebuilt from ``detector_config`` + ``checkpoint`` at construction); ``_apply`` moves it
+    with the module. Its mode is fixed whatever ``train()`` says: the training flags are ON
+    (mmdet heads such as FCOS, VFNet, RepPoints or DINO compute their loss right only with
+    ``training=True``) while every layer with running statistics (BN, SyncBN, ...) and every
+    dropout-like layer is in eval mode, so BN statistics never change (see
+    :func:`set_loss_mode`). SSD, RetinaNet and Faster R-CNN give the same loss in plain eval
+    mode (tested): their ``loss()`` never reads ``self.training`` and two-stage detectors
+    take the RPN proposal settings from ``train_cfg.rpn_proposal`` in either mode.
+
+    Input mapping: SR in RGB [0, 1] -> x255, BGR for BGR-trained (caffe) models,
+    ``(x - mean) / std`` from the config's ``data_preprocessor``, zero-padded (its
+    ``pad_value``) at the bottom/right to its ``pad_size_divisor``, as ``DetDataPreprocessor``
+    does. Its ``batch_augments`` (training-time random resizing etc.) are not applied. The boxes
+    become ``DetDataSample``s with the metainfo mmdet's pipeline sets for an un-resized image of
+    the SR size (``img_shape = ori_shape = (H, W)``, ``scale_factor = (1, 1)``, no flip,
+    ``pad_shape``, ``batch_input_shape``) and empty ``ignored_instances``.
+
+    Loss: the detector's own ``parse_losses`` sum of its ``loss()`` dict (every key containing
+    ``'loss'``; a list of per-image/per-level tensors is summed; each tensor averaged), times
+    ``loss_weight`` (gamma). Terms per family:
+
+    - SSD (``SSDHead``): ``loss_cls`` (softmax CE with 3:1 hard-negative mining) + ``loss_bbox``.
+    - Two-stage (Faster R-CNN, Cascade R-CNN): ``loss_rpn_cls`` + ``loss_rpn_bbox`` + RoI head
+      ``loss_cls`` + ``loss_bbox`` (per stage for cascades, ``s{i}.loss_*``); ``acc`` excluded.
+    - One-stage (RetinaNet, FCOS, ATSS, ...): the head's terms, e.g. ``loss_cls`` +
+      ``loss_bbox`` (+ ``loss_centerness`` for FCOS/ATSS).
+
+    Stochastic: two-stage detectors draw random RPN and RoI samples (``RandomSampler``) on
+    each call, so the loss of the same image varies from call to call (seed torch's RNG to
+    reproduce it). SSD (hard-negative mining) and RetinaNet (``PseudoSampler``) are
+    deterministic. Detectors whose loss needs masks (Mask R-CNN, HTC) are refused: the box
+    interface carries no masks; use the Faster R-CNN config with the same checkpoint.
+
+    Args:
+        detector_config (str): mmdet detector config path, ``'mmdet::...'`` or
+            ``'fdsr_mm::...'`` name, e.g. ``'fdsr_mm::detectors/ssd300_voc0712.py'``.
+        detector_cfg_options (dict, optional): ``--cfg-options``-style overrides of that
+            config, e.g. a small test backbone.
+        checkpoint (str, optional): model-zoo checkpoint holding every detector weight. None
+            keeps the random init (tests only; a warning is logged).
+        loss_weight (float): gamma.
+    """
+
+    def __init__(self,
+                 detector_config: str,
+                 detector_cfg_options: Optional[dict] = None,
+                 checkpoint: Optional[str] = None,
+                 loss_weight: float = 1.0) -> None:
+        super().__init__()
+        self.detector_config = detector_config
+        self.checkpoint = checkpoint
+        self.loss_weight = float(loss_weight)
+        cfg = load_extractor_config(detector_config, detector_cfg_options)
+        wants_bgr, mean, std = detector_input_transform(cfg.model)
+        pre = cfg.model.data_preprocessor
+        self.wants_bgr = wants_bgr
+        self.pad_size_divisor = int(pre.get('pad_size_divisor', 1))
+        self.pad_value = float(pre.get('pad_value', 0))
+        if pre.get('batch_augments', None):
+            MMLogger.get_current_instance().warning(
+                f'DetectorTaskLoss: the batch_augments of {detector_config} are not applied.')
+        # Buffers: move with the module; not persistent (rebuilt from the config).
+        self.register_buffer('mean', mean.view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('std', std.view(1, 3, 1, 1), persistent=False)
+
+        detector = self._build_detector(cfg.model)
+        if checkpoint is not None:
+            self._load_weights(detector, checkpoint)
+        else:
+            MMLogger.get_current_instance().warning(
+                f'DetectorTaskLoss: no checkpoint for {detector_config}; the task network is '
+                'a RANDOMLY initialised detector (only meaningful in tests).')
+        detector.requires_grad_(False)
+        # Deliberately not a registered submodule: see the class docstring.
+        self.__dict__['_detector'] = set_loss_mode(detector)
+
+    @property
+    def detector(self) -> nn.Module:
+        """The frozen mmdet detector, in the loss mode of :func:`set_loss_mode`."""
+        return self.__dict__['_detector']
+
+    def _build_detector(self, model_cfg) -> nn.Module:
+        from mmdet.registry import MODELS as MMDET_MODELS
+        model_cfg = model_cfg.copy()
+        model_cfg.backbone = model_cfg.backbone.copy()
+        model_cfg.backbone.pop('init_cfg', None)  # weights come from `checkpoint`, never a hub
+        with DefaultScope.overwrite_default_scope('mmdet'):
+            detector = MMDET_MODELS.build(model_cfg)
+        if getattr(getattr(detector, 'roi_head', None), 'with_mask', False):
+            raise ValueError(
+                f'{self.detector_config} has a mask head; its loss needs ground-truth masks, '
+                'which the box interface does not carry. Use the Faster R-CNN config of the '
+                'same backbone with the same checkpoint (the mask head keys are ignored).')
+        return detector
+
+    def _load_weights(self, detector: nn.Module, checkpoint: str) -> None:
+        logger = MMLogger.get_current_instance()
+        state = _load_state_dict(checkpoint, self.detector_config)
+        result = detector.load_state_dict(state, strict=False)
+        if result.missing_keys:
+            raise KeyError(
+                f'{checkpoint}: {len(result.missing_keys)} detector weights missing, e.g. '
+                f'{result.missing_keys[:5]}. Is this a checkpoint of the same architecture as '
+                f'{self.detector_config}?')
+        if result.unexpected_keys:
+            logger.info(f'{checkpoint}: ignored {len(result.unexpected_keys)} keys not in the '
+                        f'detector, e.g. {result.unexpected_keys[:5]}')
+        logger.info(f'DetectorTaskLoss: loaded {len(state) - len(result.unexpected_keys)} '
+                    f'detector tensors from {checkpoint}')
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        self.detector._apply(fn, *args, **kwargs)
+        return self
+
+    def train(self, mode: bool = True) -> 'DetectorTaskLoss':
+        """Set this module's mode; the frozen detector always stays in its loss mode."""
+        super().train(mode)
+        set_loss_mode(self.detector)
+        return self
+
+    def to_detector_input(self, img: torch.Tensor) -> torch.Tensor:
+        """Map RGB [0, 1] images to what the detector's ``DetDataPreprocessor`` gives it.
+
+        Args:
+            img (Tensor): (N, 3, H, W), RGB, [0, 1] (values outside are kept, not clamped).
+
+        Returns:
+            Tensor: (N, 3, H', W'), 0-255 scale, BGR for BGR-trained (caffe) models, then
+            ``(x - mean) / std``; H', W' are H, W rounded up to ``pad_size_divisor``, the
+            padding (bottom/right) filled with ``pad_value``.
+        """
+        x = img * 255.
+        if self.wants_bgr:
+            x = x.flip(1)
+        x = (x - self.mean) / self.std
+        h, w = x.shape[-2:]
+        div = self.pad_size_divisor
+        pad_h, pad_w = (-h) % div, (-w) % div
+        if pad_h or pad_w:
+            x = F.pad(x, (0, pad_w, 0, pad_h), value=self.pad_value)
+        return x
+
+    def data_samples(self, gt_instances: List[InstanceData], img_shape: tuple,
+                     batch_input_shape: tuple, device: torch.device) -> list:
+        """mmdet ``DetDataSample``s for images of ``img_shape`` (H, W) with the given boxes.
+
+        Args:
+            gt_instances (list[InstanceData]): per image ``bboxes`` (K, 4) float xyxy in pixels
+                of the (H, W) image and ``labels`` (K,) long, 0-based detector classes.
+            img_shape (tuple): (H, W) of the SR images.
+            batch_input_shape (tuple): (H', W') of the padded detector input.
+            device (torch.device | str): where the boxes go (the SR images' device).
+
+        Returns:
+            list[DetDataSample]: one per image, as mmdet's pipeline + preprocessor make them.
+        """
+        from mmdet.structures import DetDataSample
+        samples = []
+        for inst in gt_instances:
+            sample = DetDataSample(metainfo=dict(
+                img_shape=tuple(img_shape), ori_shape=tuple(img_shape), scale_factor=(1., 1.),
+                flip=False, flip_direction=None, pad_shape=tuple(batch_input_shape),
+                batch_input_shape=tuple(batch_input_shape)))
+            sample.gt_instances = InstanceData(
+                bboxes=inst.bboxes.to(device=device, dtype=torch.float32).reshape(-1, 4),
+                labels=inst.labels.to(device=device, dtype=torch.long).reshape(-1))
+            sample.ignored_instances = InstanceData(
+                bboxes=torch.zeros(0, 4, device=device), labels=torch.zeros(
+                    0, dtype=torch.long, device=device))
+            samples.append(sample)
+        return samples
+
+    def detector_losses(self, sr: torch.Tensor,
+                        gt_instances: List[InstanceData]) -> Dict[str, torch.Tensor]:
+        """The detector's raw ``loss()`` dict on SR images (unweighted), gradients kept.
+
+        Args and shapes as in :meth:`forward`.
+        """
+        if len(gt_instances) != sr.shape[0]:
+            raise ValueError(f'{sr.shape[0]} SR images but {len(gt_instances)} gt_instances')
+        inputs = self.to_detector_input(sr)
+        samples = self.data_samples(gt_instances, tuple(sr.shape[-2:]),
+                                    tuple(inputs.shape[-2:]), sr.device)
+        return self.detector.loss(inputs, samples)
+
+    def forward(self, sr: torch.Tensor, gt_instances: List[InstanceData]) -> torch.Tensor:
+        """Weighted detector loss of SR images with the HR ground-truth boxes.
+
+        Args:
+            sr (Tensor): (N, 3, H, W) SR images, RGB in [0, 1]; gradients flow back into it.
+            gt_instances (list[InstanceData]): N items, each with ``bboxes`` (K, 4) float xyxy
+                in the HR (= SR) image's pixel coordinates and ``labels`` (K,) long, 0-based
+                class indices of the detector; any device (moved to ``sr``'s).
+
+        Returns:
+            Tensor: scalar, ``loss_weight`` x the sum of the detector's loss terms (see the
+            class docstring).
+        """
+        total, _ = self.detector.parse_losses(self.detector_losses(sr, gt_instances))
+        return self.loss_weight * total
+
+    def extra_repr(self) -> str:
+        return (f'detector_config={self.detector_config!r}, checkpoint={self.checkpoint!r}, '
+                f'loss_weight={self.loss_weight}, frozen detector: '
+                f'{type(self.detector).__name__}')
