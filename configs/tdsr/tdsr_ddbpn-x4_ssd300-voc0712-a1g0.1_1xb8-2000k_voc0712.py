@@ -8,14 +8,6 @@
 #   dbpn_x4_official.pth: python tools/convert_dbpn_official.py DBPN_x4.pth checkpoints/dbpn_x4_official.pth
 #   ssd300_voc0712_20220320_194658-17edda1b.pth: MMDetection model zoo (pascal_voc/ssd300_voc0712)
 _base_ = ['../_base_/default_runtime.py', '../_base_/datasets/voc0712_tdsr_x4.py',
-          '../_base_/schedules/adam_2000k.py', '../_base_/models/fdsr_ddbpn-x4_maskrcnn-r50c4.py']
+          '../_base_/schedules/adam_2000k.py', '../_base_/models/tdsr_ddbpn-x4_ssd300-voc0712.py']
 
-model = dict(
-    pixel_loss=dict(loss_weight=1.0),  # alpha
-    feature_loss=dict(loss_weight=0.),  # beta = 0: TDSR has no feature term (nothing is built)
-    task_loss=dict(
-        type='DetectorTaskLoss',
-        detector_config='fdsr_mm::detectors/ssd300_voc0712.py',
-        checkpoint='checkpoints/ssd300_voc0712_20220320_194658-17edda1b.pth',
-        loss_weight=0.1))  # gamma
 default_hooks = dict(checkpoint=dict(interval=50_000))
