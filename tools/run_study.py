@@ -10,6 +10,12 @@ Stages (each a folder under ``--out-dir``; only the project's public tools and c
                       (the "D-DBPN" row), FDSR (alpha 0.5, beta 1, C4 prior) and the Fig. 3 points
     cascade_<det>     tools/cascade_eval.py: HR, bicubic, DBPN, FDSR (+ Fig. 3 points on the first
                       detector) through each evaluator; SR images cached once in sr_cache/
+    data_voc, det_ssd Table 3: tools/make_synthetic_voc.py (VOC-format data whose generator
+                      settings differ from the COCO-format set), a small SSD trained on it
+    sr_tdsr           TDSR: the pre-trained DBPN fine-tuned through the frozen SSD's own loss on
+                      the VOC trainval boxes (same start and schedule as the other fine-tunes)
+    cascade_ssd       Table 3: HR, bicubic, DBPN, TDSR and the COCO-trained FDSR (no fine-tune)
+                      through the SSD on the VOC test split
     report            Table 1, Table 2 (tools/merge_cascade_tables.py), Fig. 3 plot, Fig. 1 panels,
                       summary.md (did the paper's orderings hold?), timings.json
 
@@ -42,6 +48,7 @@ DETECTOR_PATTERNS = {
     'retinanet': 'retinanet_*-fpn_*.py',
     'cascade_rcnn': 'cascade-rcnn_*-fpn_*.py',
     'c4_prior': 'faster-rcnn_*-c4_*.py',
+    'ssd': 'ssd*_synthetic-voc.py',
 }
 EVALUATORS = ('faster_rcnn', 'retinanet', 'cascade_rcnn')
 PRIOR = 'c4_prior'
@@ -54,13 +61,19 @@ SR_VARIANTS = {
     'fdsr_a1b1': (f'{SR_DIR}/fdsr_dbpn-small_x4_c4prior-a1b1_1xb8-300i_synthetic-coco-ft.py', 1., 1.),
 }
 TABLE_METHODS = ('hr', 'bicubic', 'dbpn', 'fdsr')
+# Table 3 (VOC-format data, SSD): TDSR fine-tuned through the SSD; DBPN and FDSR as trained on the
+# COCO-format data (FDSR "without fine-tune", as in the paper).
+VOC_DETECTOR = 'ssd'
+TDSR_CONFIG = f'{SR_DIR}/tdsr_dbpn-small_x4_ssd-a1g0.1_1xb4-300i_synthetic-voc-ft.py'
+TABLE3_METHODS = ('hr', 'bicubic', 'dbpn', 'tdsr', 'fdsr')
 FIG3_METHODS = ('dbpn', 'fdsr_a0b1', 'fdsr', 'fdsr_a1b1')
 
 # *_iters None: the config's own schedule. The prior only has to be a trained detector backbone.
 FULL = dict(train_images=1000, val_images=200, image_size=256, det_iters=None, prior_iters=None,
-            sr_iters=None, ft_iters=None, panels=6)
+            sr_iters=None, ft_iters=None, panels=6, voc_trainval=None, voc_test=None,
+            ssd_iters=None)
 QUICK = dict(train_images=48, val_images=8, image_size=128, det_iters=150, prior_iters=20,
-             sr_iters=2, ft_iters=2, panels=2)
+             sr_iters=2, ft_iters=2, panels=2, voc_trainval=32, voc_test=8, ssd_iters=100)
 
 
 def parse_args(argv=None):
@@ -121,6 +134,7 @@ class Study:
         default = 'work_dirs/study_quick' if args.quick else 'work_dirs/study'
         self.out = osp.abspath(args.out_dir or osp.join(REPO_ROOT, default))
         self.data = osp.join(self.out, 'data', 'synthetic_coco')
+        self.voc_data = osp.join(self.out, 'data', 'synthetic_voc')
         self.t0 = time.time()
         self.python = sys.executable
         self.detectors = find_detector_configs()
@@ -189,6 +203,11 @@ class Study:
                   params=dict(s, seed=self.args.seed),
                   outputs=[f'{self.data}/annotations/instances_train.json',
                            f'{self.data}/annotations/instances_val.json']))
+        voc_sizes = [f'--{k}={s["voc_" + k]}' for k in ('trainval', 'test') if s['voc_' + k]]
+        add(Stage('data_voc', cmd=[self.python, 'tools/make_synthetic_voc.py', self.voc_data,
+                                   *voc_sizes, '--seed', str(self.args.seed)],
+                  params=dict(s, seed=self.args.seed),
+                  outputs=[f'{self.voc_data}/VOC2007/ImageSets/Main/test.txt']))
         loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
         sr_opts = [f'{lo}.dataset.data_root={self.data}' for lo in loaders]
         if self.args.quick:
@@ -207,11 +226,18 @@ class Study:
                       cmd=self.train_cmd(self.detectors[name], self.stage_dir(f'det_{name}'),
                                          iters, self.data_options(loaders)),
                       outputs=[f'det_{name}/last_checkpoint']))
+        add(Stage('det_ssd', deps=['data_voc'],
+                  cmd=self.train_cmd(self.detectors[VOC_DETECTOR], self.stage_dir('det_ssd'),
+                                     s['ssd_iters'], self.voc_options(loaders)),
+                  outputs=['det_ssd/last_checkpoint']))
         for variant, (cfg, _, beta) in SR_VARIANTS.items():
             deps = ['sr_pretrain'] + ([f'det_{PRIOR}'] if beta else [])
             add(Stage(f'sr_{variant}', deps=deps, fn=self.run_finetune,
                       params=dict(config=cfg, iters=s['ft_iters'], opts=sr_opts),
                       outputs=[f'sr_{variant}/last_checkpoint']))
+        add(Stage('sr_tdsr', deps=['sr_pretrain', 'det_ssd', 'data_voc'], fn=self.run_tdsr,
+                  params=dict(config=TDSR_CONFIG, iters=s['ft_iters']),
+                  outputs=['sr_tdsr/last_checkpoint']))
         for i, det in enumerate(EVALUATORS):
             methods = TABLE_METHODS + (tuple(m for m in FIG3_METHODS if m not in TABLE_METHODS)
                                        if i == 0 else ())
@@ -219,7 +245,12 @@ class Study:
             add(Stage(f'cascade_{det}', deps=deps, fn=self.run_cascade,
                       params=dict(det=det, methods=methods, panels=s['panels'] if i == 0 else 0),
                       outputs=[f'cascade_{det}/results.json']))
-        add(Stage('report', deps=[f'cascade_{d}' for d in EVALUATORS], fn=self.report,
+        add(Stage('cascade_ssd', deps=['data_voc', 'det_ssd', 'sr_dbpn', 'sr_fdsr', 'sr_tdsr'],
+                  fn=self.run_cascade, params=dict(det=VOC_DETECTOR, methods=TABLE3_METHODS,
+                                                   panels=0),
+                  outputs=['cascade_ssd/results.json']))
+        add(Stage('report', deps=[f'cascade_{d}' for d in EVALUATORS + (VOC_DETECTOR,)],
+                  fn=self.report,
                   outputs=['report/summary.md'], in_process=True))
 
     def _add(self, stage: Stage):
@@ -233,19 +264,38 @@ class Study:
                       f'model.feature_loss.checkpoint={self.checkpoint("det_" + PRIOR)}']
         return self.train_cmd(cfg, self.stage_dir(stage.name), stage.params['iters'], extra)
 
+    def voc_options(self, loaders):
+        return [f'{loader}.dataset.data_root={self.voc_data}/' for loader in loaders]
+
+    def run_tdsr(self, stage: Stage):
+        """TDSR: from the pre-trained SR weights, through the trained study SSD's own loss."""
+        loaders = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+        extra = [f'load_from={self.checkpoint("sr_pretrain")}',
+                 f'model.task_loss.detector_config={self.detectors[VOC_DETECTOR]}',
+                 f'model.task_loss.checkpoint={self.checkpoint("det_" + VOC_DETECTOR)}',
+                 *[f'{lo}.dataset.det_dataset.data_root={self.voc_data}/' for lo in loaders]]
+        if self.args.quick:
+            extra.append('train_dataloader.batch_size=2')
+        return self.train_cmd(stage.params['config'], self.stage_dir(stage.name),
+                              stage.params['iters'], extra)
+
+    def sr_spec(self, method: str) -> str:
+        """``--methods`` entry of a method: built-in, a fine-tune of SR_VARIANTS, or TDSR."""
+        if method in SR_VARIANTS:
+            return f'{method}={SR_VARIANTS[method][0]}:{self.checkpoint("sr_" + method)}'
+        if method == 'tdsr':
+            return f'tdsr={TDSR_CONFIG}:{self.checkpoint("sr_tdsr")}'
+        return method
+
     def run_cascade(self, stage: Stage):
         det, methods = stage.params['det'], stage.params['methods']
-        specs = []
-        for m in methods:
-            if m in SR_VARIANTS:
-                specs.append(f'{m}={SR_VARIANTS[m][0]}:{self.checkpoint("sr_" + m)}')
-            else:
-                specs.append(m)
+        data = (self.voc_options(['test_dataloader']) if det == VOC_DETECTOR
+                else self.data_options(['test_dataloader']))
         cmd = [self.python, 'tools/cascade_eval.py', self.detectors[det],
-               self.checkpoint(f'det_{det}'), '--methods', *specs,
+               self.checkpoint(f'det_{det}'), '--methods', *map(self.sr_spec, methods),
                '--out-dir', self.stage_dir(stage.name),
                '--cache-dir', osp.join(self.out, 'sr_cache'), '--device', 'cpu',
-               '--cfg-options', *self.data_options(['test_dataloader'])]
+               '--cfg-options', *data]
         if stage.params['panels']:
             cmd += ['--show-dir', osp.join(self.stage_dir(stage.name), 'panels'),
                     '--show-num', str(stage.params['panels'])]
@@ -260,7 +310,9 @@ class Study:
                            panels_dir=osp.join(self.stage_dir(f'cascade_{EVALUATORS[0]}'),
                                                'panels'),
                            timings=timings, quick=self.args.quick,
-                           total_seconds=time.time() - self.t0)
+                           total_seconds=time.time() - self.t0,
+                           table3_file=osp.join(self.stage_dir(f'cascade_{VOC_DETECTOR}'),
+                                                'results.json'))
         return None
 
     # -- scheduling ------------------------------------------------------------------------------

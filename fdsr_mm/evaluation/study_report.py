@@ -7,6 +7,7 @@
     table2.{md,csv,json}     AP per detector x method
     fig3_alpha_beta.png      AP of the first detector for each (alpha, beta) fine-tune
     fig1_panels/*.png        Fig. 1-style panels copied from the first detector's cascade
+    table3.{md,csv}          the VOC-format SSD cascade (HR, bicubic, DBPN, TDSR, FDSR), if given
     summary.md               whether the paper's orderings held, with the numbers
     timings.json             seconds per stage and in total
 
@@ -21,7 +22,7 @@ import tempfile
 from typing import Dict, Optional, Tuple
 
 from fdsr_mm.evaluation.tables import (atomic_write_text, dump_json, load_results, merge_tables,
-                                       table1)
+                                       table1, table3)
 
 TABLE_METHODS = ('hr', 'bicubic', 'dbpn', 'fdsr')
 
@@ -93,10 +94,35 @@ def _orderings(results: Dict[str, dict], fig3: Dict[str, Tuple[float, float]]) -
     return '\n'.join(lines)
 
 
+def _table3_verdict(result: dict) -> str:
+    """The paper's Table 3 claim (FDSR >= TDSR in mAP, FDSR without fine-tune), from the numbers."""
+    fdsr, tdsr = _ap(result, 'fdsr', 'mAP'), _ap(result, 'tdsr', 'mAP')
+    nums = ', '.join(f'{m} {_ap(result, m, "mAP")}' for m in result['methods'])
+    if fdsr is None or tdsr is None:
+        verdict = 'could not be checked (missing number)'
+    else:
+        verdict = 'held' if fdsr >= tdsr else 'did NOT hold'
+    return (f'- **Table 3** ({result["detector"]["name"]}, VOC-format data, mAP at IoU 0.5): '
+            f'{nums}. FDSR (trained on the COCO-format data, no fine-tune) >= TDSR (fine-tuned '
+            f'through this detector) {verdict} (paper: 67.98 vs 67.96).')
+
+
+def _write_table3(out_dir: str, table3_file: Optional[str], paths: dict) -> Optional[dict]:
+    if not table3_file:
+        return None
+    result = load_results(table3_file)
+    t3 = table3(result)
+    for ext, key in (('md', 'markdown'), ('csv', 'csv')):
+        paths[f'table3.{ext}'] = osp.join(out_dir, f'table3.{ext}')
+        atomic_write_text(paths[f'table3.{ext}'], t3[key])
+    return dict(result=result, markdown=t3['markdown'])
+
+
 def write_study_report(out_dir: str, result_files: Dict[str, str],
                        fig3_settings: Dict[str, Tuple[float, float]],
                        panels_dir: Optional[str] = None, timings: Optional[dict] = None,
-                       quick: bool = False, total_seconds: Optional[float] = None) -> dict:
+                       quick: bool = False, total_seconds: Optional[float] = None,
+                       table3_file: Optional[str] = None) -> dict:
     """Write the study's results folder (see the module docstring).
 
     Args:
@@ -107,6 +133,7 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
         timings: stage name -> seconds.
         quick: a ``--quick`` run (tiny sizes: the numbers prove the plumbing only).
         total_seconds: wall time of the whole study so far.
+        table3_file: cascade ``results.json`` of the VOC-format SSD evaluation (Table 3).
 
     Returns:
         dict: paths of the written files.
@@ -130,6 +157,7 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
         for p in panels:
             shutil.copyfile(p, osp.join(dst, osp.basename(p)))
         paths['fig1_panels'] = dst
+    t3 = _write_table3(out_dir, table3_file, paths)
     timing = dict(stages=timings or {}, total_seconds=total_seconds)
     paths['timings'] = osp.join(out_dir, 'timings.json')
     dump_json(timing, paths['timings'])
@@ -147,8 +175,10 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
         'same iterations. Evaluation: x4 bicubic LR -> SR -> detector, scored against the HR '
         'annotations.', '',
         _orderings(results, fig3_settings),
+        _table3_verdict(t3['result']) + '\n' if t3 else '',
         f'## Table 1 ({next(iter(results))})', '', t1['markdown'],
         '## Table 2 (AP per detector)', '', t2,
+        *(['## Table 3 (VOC-format data, SSD)', '', t3['markdown']] if t3 else []),
         '## Figures', '', '- Fig. 3: `fig3_alpha_beta.png`',
         f'- Fig. 1 panels: `fig1_panels/` ({len(panels)} images)', '',
         '## Time (seconds)', '', '| stage | s |', '|---|---|', stage_rows,

@@ -41,8 +41,9 @@ def test_every_stage_ran_and_reported_its_time(study):
     for s in stages:
         assert f'{s}: done in' in log
     report = osp.join(out, 'report')
+    assert {'data_voc', 'det_ssd', 'sr_tdsr', 'cascade_ssd'} <= stages  # Table 3
     for name in ('table1.md', 'table1.csv', 'table2.md', 'table2.csv', 'summary.md',
-                 'fig3_alpha_beta.png'):
+                 'fig3_alpha_beta.png', 'table3.md', 'table3.csv'):
         assert osp.getsize(osp.join(report, name)) > 0, name
     # --quick asks for 2 Fig. 1 panels (the cascade's --show-num), not one per val image
     assert len(os.listdir(osp.join(report, 'fig1_panels'))) == 2
@@ -79,3 +80,22 @@ def test_rerun_skips_and_deleting_a_stage_recomputes_only_its_dependents(study):
     skipped = {ln.split('] ')[1].split(':')[0] for ln in log.splitlines() if 'up to date' in ln}
     assert ran == {'sr_fdsr_a1b1', 'cascade_faster_rcnn', 'report'}, log
     assert {'data', 'det_faster_rcnn', 'sr_pretrain', 'sr_fdsr', 'cascade_retinanet'} <= skipped
+
+
+def test_table3_has_the_paper_rows_and_a_verdict_from_the_numbers(study):
+    out, _ = study
+    result = load(osp.join(out, 'cascade_ssd', 'results.json'))
+    assert result['metric'] == 'voc' and result['hr_size'] == [300, 300]
+    assert list(result['methods']) == ['hr', 'bicubic', 'dbpn', 'tdsr', 'fdsr']
+    for m, r in result['methods'].items():
+        assert r['det']['mAP'] is not None and 0 <= r['det']['mAP'] <= 100, m
+        if m != 'hr':
+            assert 5 < r['iq']['psnr'] < 60 and 0 < r['iq']['fsim'] <= 1, m
+    rows = open(osp.join(out, 'report', 'table3.md')).read().splitlines()
+    assert rows[0].startswith('| Method | PSNR | FSIM | mAP |')
+    assert [r.split('|')[1].strip() for r in rows[2:7]] == ['hr', 'bicubic', 'dbpn', 'tdsr', 'fdsr']
+    fdsr, tdsr = result['methods']['fdsr']['det']['mAP'], result['methods']['tdsr']['det']['mAP']
+    summary = open(osp.join(out, 'report', 'summary.md')).read()
+    expected = 'held' if fdsr >= tdsr else 'did NOT hold'
+    assert f'>= TDSR (fine-tuned through this detector) {expected}' in summary
+    assert f'tdsr {tdsr}' in summary and f'fdsr {fdsr}' in summary
