@@ -124,25 +124,10 @@ def _detail_mask(rng: np.random.Generator, label: int, h: int, w: int, yy: np.nd
     return out
 
 
-def synthetic_detection_image(rng: np.random.Generator, size: Tuple[int, int],
-                              max_tries: int = 20) -> Tuple[np.ndarray, List[Dict]]:
-    """Draw one image and its objects.
-
-    Args:
-        rng: Random generator; the result is a pure function of its state.
-        size: (height, width) in pixels.
-        max_tries: Placement attempts per object before it is dropped.
-
-    Returns:
-        tuple: ``img`` (H, W, 3) uint8 RGB and a list of objects, each a dict with ``label``
-        (0-based index into ``SYNTHETIC_COCO_CLASSES``), ``polygon`` ((N, 2) int32 x, y) and
-        ``mask`` ((H, W) bool, the polygon's rasterization).
-    """
-    h, w = size
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    img = _background(rng, h, w, yy, xx)
-    scale = min(h, w) / 256.0
-
+def _draw_clutter(rng: np.random.Generator, img: np.ndarray, yy: np.ndarray, xx: np.ndarray,
+                  scale: float) -> None:
+    """Draw the unannotated clutter into ``img`` (H, W, 3) float32, in place."""
+    h, w = img.shape[:2]
     # Clutter (not annotated): distractor blobs with coarse stripes (a 10-20 px period, which
     # survives x4 downsampling, unlike the categories' detail) and thin lines.
     for _ in range(int(rng.integers(1, 4))):
@@ -161,10 +146,37 @@ def synthetic_detection_image(rng: np.random.Generator, size: Tuple[int, int],
         cv2.line(img, p1, p2, rng.uniform(0, 255, 3).tolist(), int(rng.integers(1, 3)),
                  cv2.LINE_AA)
 
+
+def synthetic_detection_image(rng: np.random.Generator, size: Tuple[int, int],
+                              max_tries: int = 20, num_objects: Tuple[int, int] = (3, 8),
+                              object_side: Tuple[float, float] = (16.0, 160.0)
+                              ) -> Tuple[np.ndarray, List[Dict]]:
+    """Draw one image and its objects.
+
+    Args:
+        rng: Random generator; the result is a pure function of its state.
+        size: (height, width) in pixels.
+        max_tries: Placement attempts per object before it is dropped.
+        num_objects: Inclusive (min, max) number of annotated objects to place.
+        object_side: (min, max) square-root area of an object in pixels at 256 px (scaled with
+            ``min(size) / 256``), drawn log-uniform. The defaults are the synthetic COCO set's.
+
+    Returns:
+        tuple: ``img`` (H, W, 3) uint8 RGB and a list of objects, each a dict with ``label``
+        (0-based index into ``SYNTHETIC_COCO_CLASSES``), ``polygon`` ((N, 2) int32 x, y) and
+        ``mask`` ((H, W) bool, the polygon's rasterization).
+    """
+    h, w = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = _background(rng, h, w, yy, xx)
+    scale = min(h, w) / 256.0
+
+    _draw_clutter(rng, img, yy, xx, scale)
+
     objects: List[Dict] = []
-    for _ in range(int(rng.integers(3, 9))):
+    for _ in range(int(rng.integers(num_objects[0], num_objects[1] + 1))):
         label = int(rng.integers(0, len(SYNTHETIC_COCO_CLASSES)))
-        side = float(np.exp(rng.uniform(np.log(16), np.log(160)))) * scale
+        side = float(np.exp(rng.uniform(np.log(object_side[0]), np.log(object_side[1])))) * scale
         for _try in range(max_tries):
             half = side * 0.75
             if 2 * half >= min(h, w) - 2:
