@@ -5,7 +5,7 @@ trained detector (Mask R-CNN R50-C4 in the paper), frozen. Gradients flow throug
 SR image and on into the generator; ``F`` itself never changes.
 """
 import os.path as osp
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -80,6 +80,25 @@ def detector_input_transform(model_cfg) -> Tuple[bool, torch.Tensor, torch.Tenso
     mean = torch.tensor(pre.get('mean') or [0., 0., 0.], dtype=torch.float32)
     std = torch.tensor(pre.get('std') or [1., 1., 1.], dtype=torch.float32)
     return not flip, mean, std
+
+
+def load_detector_state_dict(checkpoint: str, detector_config: str, what: str,
+                             option: str) -> Dict[str, torch.Tensor]:
+    """The state dict of an mmdet model-zoo (or mmengine) checkpoint, ``module.`` prefixes off.
+
+    Args:
+        checkpoint (str): the file (read with torch's ``weights_only`` loader).
+        detector_config (str): the config it belongs to (named in the error).
+        what (str): e.g. ``'Feature-extractor'``; option (str): the config key naming the file.
+    """
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'{what} checkpoint {checkpoint!r} not found. Download the detector weights of '
+            f'{detector_config} from the MMDetection model zoo and put the file there, or set '
+            f'{option} in your config.')
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
 
 
 @MODELS.register_module()
@@ -195,15 +214,8 @@ class DetectorFeatureLoss(nn.Module):
     def _load_weights(self, extractor: nn.ModuleDict, checkpoint: str, prefix: str,
                       use_neck: bool, strict: bool) -> None:
         logger = MMLogger.get_current_instance()
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(
-                f'Feature-extractor checkpoint {checkpoint!r} not found. Download the detector '
-                f"weights of {self.detector_config} from the MMDetection model zoo and put the "
-                'file there, or set feature_loss.checkpoint in your config.')
-        ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-        state = {k[len('module.'):] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
+        state = load_detector_state_dict(checkpoint, self.detector_config, 'Feature-extractor',
+                                         'feature_loss.checkpoint')
         wanted = {'backbone': prefix}
         if use_neck:
             wanted['neck'] = 'neck.'

@@ -5,7 +5,6 @@ Low-resolution Images", 2018) trains the generator through the full detector: th
 loss of the SR image with the HR image's ground-truth boxes. The FDSR paper (Table 3) compares
 its feature loss against it. The detector never changes; gradients flow into the SR image only.
 """
-import os.path as osp
 from typing import Dict, List, Optional
 
 import torch
@@ -13,11 +12,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine import MMLogger
 from mmengine.registry import DefaultScope
-from mmengine.runner import CheckpointLoader
 from mmengine.structures import InstanceData
 
 from mmagic.registry import MODELS
-from .detector_feature_loss import detector_input_transform, load_extractor_config
+from .detector_feature_loss import (detector_input_transform, load_detector_state_dict,
+                                    load_extractor_config)
 
 
 def _keeps_eval_mode(module: nn.Module) -> bool:
@@ -51,18 +50,6 @@ def set_loss_mode(detector: nn.Module) -> nn.Module:
         if _keeps_eval_mode(module):
             module.eval()
     return detector
-
-
-def _load_state_dict(checkpoint: str, detector_config: str) -> Dict[str, torch.Tensor]:
-    """The state dict of an mmdet model-zoo (or mmengine) checkpoint, ``module.`` prefixes off."""
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(
-            f'Task-detector checkpoint {checkpoint!r} not found. Download the detector weights '
-            f'of {detector_config} from the MMDetection model zoo and put the file there, or '
-            'set task_loss.checkpoint in your config.')
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
 
 
 @MODELS.register_module()
@@ -173,7 +160,8 @@ class DetectorTaskLoss(nn.Module):
 
     def _load_weights(self, detector: nn.Module, checkpoint: str) -> None:
         logger = MMLogger.get_current_instance()
-        state = _load_state_dict(checkpoint, self.detector_config)
+        state = load_detector_state_dict(checkpoint, self.detector_config, 'Task-detector',
+                                         'task_loss.checkpoint')
         result = detector.load_state_dict(state, strict=False)
         if result.missing_keys:
             raise KeyError(

@@ -12,7 +12,7 @@ import os.path as osp
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
