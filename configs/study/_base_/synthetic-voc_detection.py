@@ -1,7 +1,7 @@
 # Synthetic VOC-format detection data of the miniature study's Table 3 (tools/make_synthetic_voc.py,
 # 300x300 JPEG, mmdet's VOC layout), an iteration-based schedule and the runtime, for small
 # detectors trained from scratch on CPU. Detector configs add the model.
-_base_ = ['mmdet::_base_/datasets/voc0712.py', 'mmdet::_base_/default_runtime.py']
+_base_ = ['mmdet::_base_/datasets/voc0712.py', './runtime_adamw-1000i.py']
 
 custom_imports = dict(imports=['fdsr_mm'], allow_failed_imports=False)
 
@@ -57,24 +57,4 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='VOCMetric', metric='mAP', eval_mode='11points')
 test_evaluator = val_evaluator
 
-# Iteration-based schedule, AdamW. To shorten it, override train_cfg.max_iters,
-# train_cfg.val_interval, param_scheduler.1.end and default_hooks.checkpoint.interval together.
-max_iters = 1000
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
-    clip_grad=dict(max_norm=10.0, norm_type=2))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=100),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=0, end=max_iters, eta_min=1e-5),
-]
 auto_scale_lr = dict(enable=False, base_batch_size=8)
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
-    checkpoint=dict(type='CheckpointHook', interval=max_iters, by_epoch=False, max_keep_ckpts=1))
-log_processor = dict(by_epoch=False)
