@@ -1,6 +1,7 @@
 """The shared SR degradation: MATLAB-like bicubic x1/s, uint8 out, channels independent."""
 import numpy as np
 import pytest
+from mmengine.registry import DefaultScope
 
 from mmagic.registry import TRANSFORMS
 
@@ -40,7 +41,9 @@ def test_rejects_sizes_that_are_not_multiples_and_float_input():
 
 
 def test_registered_transform_writes_lr_and_scale():
-    t = TRANSFORMS.build(dict(type='BicubicDegradation', scale=2))
+    # explicit scope: an earlier test's mmdet Runner may have left 'mmdet' the current scope
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        t = TRANSFORMS.build(dict(type='BicubicDegradation', scale=2))
     gt = np.random.default_rng(1).integers(0, 256, (8, 6, 3), dtype=np.uint8)
     out = t(dict(gt=gt))
     assert out['img'].shape == (4, 3, 3) and out['img'].dtype == np.uint8
