@@ -97,7 +97,9 @@ def load_detector_state_dict(checkpoint: str, detector_config: str, what: str,
             f'{detector_config} from the MMDetection model zoo and put the file there, or set '
             f'{option} in your config.')
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f'{what} checkpoint {checkpoint!r} holds no state dict.')
     return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
 
 

@@ -5,7 +5,6 @@ a :class:`~.options.CascadeError` naming the file and the fix, never a table of 
 """
 import copy
 import os
-import os.path as osp
 import tempfile
 from typing import Dict, List
 
@@ -53,22 +52,14 @@ def load_detector_weights(model: torch.nn.Module, path: str, config: str) -> Non
     mmengine only logs missing keys, so a checkpoint of another architecture (an SR checkpoint,
     say) would leave an untrained detector that still produces a table.
     """
-    from mmengine.runner import CheckpointLoader
     from mmengine.runner.checkpoint import _load_checkpoint_to_model
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'Detector checkpoint {path} does not exist: download it from the mmdet model zoo '
-            '(the URL is in the config docstring / mmdet metafile) or train it with '
-            'tools/train.py, and pass its path.')
-    try:
-        ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    except (RuntimeError, EOFError, OSError) as e:
+
+    from fdsr_mm.models.detector_feature_loss import load_detector_state_dict
+    try:  # the file exists: CascadeRun.check_inputs checked it first
+        state = load_detector_state_dict(path, config, 'Detector', 'the cascade\'s CHECKPOINT')
+    except (RuntimeError, EOFError, OSError, ValueError) as e:  # truncated, not a checkpoint
         raise CascadeError(f'Detector checkpoint {path} cannot be read ({type(e).__name__}: '
                            f'{str(e).splitlines()[0]}): pass an intact checkpoint.') from None
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise CascadeError(f'Detector checkpoint {path} holds no state dict.')
-    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
     model = model.module if is_model_wrapper(model) else model
     _model_keys_check(model.state_dict(), state, path, config)
     _load_checkpoint_to_model(model, dict(state_dict=state), strict=False)

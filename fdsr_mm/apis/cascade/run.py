@@ -54,6 +54,8 @@ class CascadeRun:
         names = [m.name for m in self.methods]
         if len(set(names)) != len(names):
             raise CascadeError(f'Duplicate SR method names: {names}.')
+        # it super-resolves each HR image as soon as it is prepared (hides the preparation)
+        self.first_sr_method = next((m for m in self.methods if m.kind != 'hr'), None)
         self.out_dir = osp.abspath(opts.out_dir)
         self.cache_dir = osp.abspath(opts.cache_dir or osp.join(self.out_dir, 'sr_cache'))
         self.timing: Dict[str, float] = {}
@@ -124,7 +126,7 @@ class CascadeRun:
     def _prepare(self) -> float:
         """HR preparation (hidden behind the first SR method) and the run's image index."""
         o = self.opts
-        first = next((m for m in self.methods if m.kind != 'hr'), None)
+        first = self.first_sr_method
         early_sr_s = 0.0
         if first is not None:
             early_sr_s = prepare_and_super_resolve(first, self.data_list, self.prep_dir,
@@ -155,9 +157,8 @@ class CascadeRun:
             m.name: super_resolve_method(m, self.prep['index'], self.prep_dir, self.opts,
                                          self.device, self.generators.get(m.name))
             for m in self.methods}
-        first = next((m for m in self.methods if m.kind != 'hr'), None)
-        if first is not None:
-            self.sr_results[first.name]['sr_seconds'] += early_sr_s
+        if self.first_sr_method is not None:
+            self.sr_results[self.first_sr_method.name]['sr_seconds'] += early_sr_s
 
     def detection_pass(self) -> Dict[str, dict]:
         test_ds = copy.deepcopy(self.ds_cfg)

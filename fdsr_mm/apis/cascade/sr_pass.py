@@ -163,7 +163,8 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
     if method.kind == 'hr':
         return dict(image_dir=image_dir, iq={}, sr_seconds=0.0)
     pattern = osp.join(image_dir, 'iq.rank*.jsonl')
-    todo, incomplete = _split_todo(index, read_jsonl(pattern), image_dir, opts.iq_metrics)
+    cached = read_jsonl(pattern)
+    todo, incomplete = _split_todo(index, cached, image_dir, opts.iq_metrics)
 
     def load(entry):  # HR read + LR, prefetched while the previous image is super-resolved
         hr = read_png(osp.join(prep_dir, 'hr', entry['file']))
@@ -173,7 +174,7 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
         sr_seconds = super_resolve_items(
             method, ordered_map(reader, load, todo, 2), len(todo), image_dir, opts, device,
             f'SR pass: {method.name}', generator)
-    _complete_metrics(incomplete, read_jsonl(pattern), image_dir, prep_dir, opts, device)
+    _complete_metrics(incomplete, cached, image_dir, prep_dir, opts, device)
     barrier()
     done = read_jsonl(pattern)
     files = [e['file'] for e in index.values()]
