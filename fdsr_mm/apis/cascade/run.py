@@ -203,9 +203,10 @@ class CascadeRun:
         if self.rank == 0:
             result['files'] = write_tables(result, self.out_dir)
             if self.opts.show_dir:
-                from fdsr_mm.evaluation.visualize import write_panels
+                from fdsr_mm.evaluation.visualize import dataset_classes, write_panels
                 write_panels(result, self.data_list, self.prep['index'], self.opts.show_dir,
-                             self.opts.show_score_thr, self.opts.show_num)
+                             self.opts.show_score_thr, self.opts.show_num,
+                             classes=dataset_classes(self.ds_cfg))
         barrier()
         return result
 
