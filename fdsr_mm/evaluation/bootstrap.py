@@ -12,7 +12,7 @@ twice). :func:`accumulate` equals ``COCOeval.accumulate`` + ``summarize`` on the
 import contextlib
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -40,6 +40,12 @@ class PerImageEval:
     iou_thrs: np.ndarray
     rec_thrs: np.ndarray
     img_ids: List[int]
+    blocks: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def score(self, image_indices: Optional[Sequence[int]] = None, key: str = 'AP'
+              ) -> Optional[float]:
+        """One AP number (percent) over a multiset of images; see :func:`accumulate`."""
+        return accumulate(self, image_indices, (key,))[key]
 
 
 def evaluate_per_image(ann_file: str, det_file: str) -> PerImageEval:
@@ -64,30 +70,58 @@ def evaluate_per_image(ann_file: str, det_file: str) -> PerImageEval:
                         np.asarray(p.iouThrs), np.asarray(p.recThrs), list(p.imgIds))
 
 
-def _precision(records: list, rec_thrs: np.ndarray, max_det: int) -> Optional[np.ndarray]:
-    """(T, R) interpolated precision of one category and area range, or None (no GT)."""
-    records = [e for e in records if e is not None]
-    if not records:
-        return None
-    scores = np.concatenate([e['dtScores'][:max_det] for e in records])
-    order = np.argsort(-scores, kind='mergesort')
-    matched = np.concatenate([e['dtMatches'][:, :max_det] for e in records], axis=1)[:, order]
-    ignored = np.concatenate([e['dtIgnore'][:, :max_det] for e in records], axis=1)[:, order]
-    num_gt = np.count_nonzero(np.concatenate([e['gtIgnore'] for e in records]) == 0)
-    if num_gt == 0:
-        return None
-    tp = np.cumsum(np.logical_and(matched, ~ignored.astype(bool)), axis=1, dtype=float)
-    fp = np.cumsum(np.logical_and(~matched.astype(bool), ~ignored.astype(bool)), axis=1,
-                   dtype=float)
-    out = np.zeros((tp.shape[0], len(rec_thrs)))
-    for t in range(tp.shape[0]):
-        recall = tp[t] / num_gt
-        prec = tp[t] / (fp[t] + tp[t] + np.spacing(1))
-        prec = np.maximum.accumulate(prec[::-1])[::-1]  # COCOeval's precision envelope
-        idx = np.searchsorted(recall, rec_thrs, side='left')
-        valid = idx < len(prec)
-        out[t, valid] = prec[idx[valid]]
-    return out
+class _Block:
+    """One category x area range of a :class:`PerImageEval`, flattened over images once.
+
+    Gathering a resample's detections is then index arithmetic, not a loop over images; the
+    pooled order (drawn images in ascending index order, each image's detections in COCOeval's
+    order, then a stable sort by score) is the one ``COCOeval.accumulate`` uses.
+    """
+
+    def __init__(self, records: list, max_det: int):
+        self.has = np.array([e is not None for e in records])
+        kept = [e for e in records if e is not None]
+        self.num_dets = np.zeros(len(records), dtype=np.int64)
+        self.num_dets[self.has] = [len(e['dtScores'][:max_det]) for e in kept]
+        self.offsets = np.cumsum(self.num_dets) - self.num_dets
+        self.num_gt = np.zeros(len(records), dtype=np.int64)
+        self.num_gt[self.has] = [np.count_nonzero(np.asarray(e['gtIgnore']) == 0) for e in kept]
+        cat = (lambda arrs, axis: np.concatenate(arrs, axis=axis) if arrs else None)
+        self.scores = cat([np.asarray(e['dtScores'][:max_det], dtype=float) for e in kept], 0)
+        self.matched = cat([e['dtMatches'][:, :max_det] for e in kept], 1)
+        self.ignored = cat([e['dtIgnore'][:, :max_det] for e in kept], 1)
+
+    def precision(self, idx: np.ndarray, rec_thrs: np.ndarray) -> Optional[np.ndarray]:
+        """(T, R) interpolated precision over the images ``idx`` (sorted), or None (no GT)."""
+        idx = idx[self.has[idx]]
+        if idx.size == 0:
+            return None
+        num_gt = int(self.num_gt[idx].sum())
+        if num_gt == 0:
+            return None
+        lens = self.num_dets[idx]
+        pos = np.repeat(self.offsets[idx] - (np.cumsum(lens) - lens), lens) + np.arange(
+            lens.sum())
+        order = pos[np.argsort(-self.scores[pos], kind='mergesort')]
+        matched, ignored = self.matched[:, order], self.ignored[:, order].astype(bool)
+        tp = np.cumsum(np.logical_and(matched, ~ignored), axis=1, dtype=float)
+        fp = np.cumsum(np.logical_and(~matched.astype(bool), ~ignored), axis=1, dtype=float)
+        out = np.zeros((tp.shape[0], len(rec_thrs)))
+        for t in range(tp.shape[0]):
+            recall = tp[t] / num_gt
+            prec = tp[t] / (fp[t] + tp[t] + np.spacing(1))
+            prec = np.maximum.accumulate(prec[::-1])[::-1]  # COCOeval's precision envelope
+            found = np.searchsorted(recall, rec_thrs, side='left')
+            valid = found < len(prec)
+            out[t, valid] = prec[found[valid]]
+        return out
+
+
+def _block(ev: PerImageEval, k: int, a: int) -> _Block:
+    if (k, a) not in ev.blocks:
+        base = k * len(ev.area_labels) * ev.num_images + a * ev.num_images
+        ev.blocks[k, a] = _Block(ev.eval_imgs[base:base + ev.num_images], 100)
+    return ev.blocks[k, a]
 
 
 def accumulate(ev: PerImageEval, image_indices: Optional[Sequence[int]] = None,
@@ -110,8 +144,7 @@ def accumulate(ev: PerImageEval, image_indices: Optional[Sequence[int]] = None,
         a = ev.area_labels.index(area)
         per_cat = []
         for k in range(ev.num_cats):
-            base = k * len(ev.area_labels) * ev.num_images + a * ev.num_images
-            prec = _precision([ev.eval_imgs[base + i] for i in idx], ev.rec_thrs, 100)
+            prec = _block(ev, k, a).precision(idx, ev.rec_thrs)
             if prec is not None:
                 per_cat.append(prec if iou is None else
                                prec[np.where(np.isclose(ev.iou_thrs, iou))[0]])
@@ -120,13 +153,15 @@ def accumulate(ev: PerImageEval, image_indices: Optional[Sequence[int]] = None,
     return out
 
 
-def paired_bootstrap(ev_a: PerImageEval, ev_b: PerImageEval, key: str = 'AP',
-                     num_resamples: int = 1000, seed: int = 0) -> dict:
+def paired_bootstrap(ev_a, ev_b, key: str = 'AP', num_resamples: int = 1000,
+                     seed: int = 0) -> dict:
     """95% paired bootstrap interval of ``AP(b) - AP(a)`` over test images.
 
     Args:
-        ev_a, ev_b: Per-image records of two methods on the same images.
-        key: One of :data:`AP_KEYS`.
+        ev_a, ev_b: Per-image records of two methods on the same images: :class:`PerImageEval`
+            (COCO) or :class:`~fdsr_mm.evaluation.voc_per_image.VOCPerImageEval` (VOC), i.e.
+            anything with ``img_ids``, ``num_images`` and ``score(image_indices, key)``.
+        key: One of :data:`AP_KEYS` (COCO), or ``'mAP'`` (VOC).
         num_resamples: Bootstrap resamples (the same image draw for both methods).
         seed: Seed of the draws.
 
@@ -141,10 +176,10 @@ def paired_bootstrap(ev_a: PerImageEval, ev_b: PerImageEval, key: str = 'AP',
     diffs = []
     for _ in range(num_resamples):
         draw = rng.integers(0, n, n)
-        a, b = accumulate(ev_a, draw, (key,))[key], accumulate(ev_b, draw, (key,))[key]
+        a, b = ev_a.score(draw, key), ev_b.score(draw, key)
         if a is not None and b is not None:
             diffs.append(b - a)
-    full_a, full_b = accumulate(ev_a, keys=(key,))[key], accumulate(ev_b, keys=(key,))[key]
+    full_a, full_b = ev_a.score(None, key), ev_b.score(None, key)
     diff = None if full_a is None or full_b is None else full_b - full_a
     low, high = (np.percentile(diffs, [2.5, 97.5]).tolist() if diffs else (None, None))
     return dict(diff=diff, low=low, high=high, num_resamples=len(diffs), num_images=n,

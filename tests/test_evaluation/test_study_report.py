@@ -1,18 +1,89 @@
-"""The study's Table 3 verdict is computed from the numbers it states."""
-import pytest
+"""The study's verdicts come from the numbers: paired bootstrap CIs over the cascade's images."""
+import json
+import os
+import os.path as osp
 
-from fdsr_mm.evaluation.study_report import _table3_verdict
+import numpy as np
+
+from fdsr_mm.evaluation.study_report import write_study_report
+from fdsr_mm.evaluation.study_verdicts import (Comparison, run_comparisons, study_comparisons,
+                                               verdict_text)
+from fdsr_mm.evaluation.tables import dump_json
+
+# method -> box jitter (px) and share of objects found: hr best, bicubic worst, fdsr < dbpn
+QUALITY = dict(hr=(1.0, 1.0), bicubic=(14.0, 0.4), dbpn=(2.0, 0.9), fdsr=(9.0, 0.6),
+               fdsr_a0b1=(9.0, 0.6))
 
 
-def _result(**maps):
-    return dict(detector=dict(name='ssd'),
-                methods={m: dict(det=dict(mAP=v)) for m, v in maps.items()})
+def _cascade_run(root, num_images=40, seed=0):
+    """A cascade out-dir as run_cascade writes it: results.json, methods/<m>/detections."""
+    rng = np.random.default_rng(seed)
+    images, anns = [], []
+    for i in range(1, num_images + 1):
+        images.append(dict(id=i, file_name=f'{i}.png', height=256, width=256))
+        for _ in range(3):
+            x, y = rng.uniform(0, 180, 2)
+            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=int(rng.integers(1, 3)),
+                             iscrowd=0, bbox=[x, y, 60., 60.], area=3600.))
+    gt = dict(images=images, annotations=anns,
+              categories=[dict(id=1, name='x'), dict(id=2, name='y')])
+    os.makedirs(osp.join(root, 'eval_inputs'))
+    ann_file = osp.join(root, 'eval_inputs', 'ann.json')
+    json.dump(gt, open(ann_file, 'w'))
+    methods = {}
+    for m, (jitter, found) in QUALITY.items():
+        m_rng = np.random.default_rng(seed + 1)  # fdsr_a0b1 == fdsr, detection for detection
+        dets = [dict(image_id=a['image_id'], category_id=a['category_id'],
+                     bbox=(np.array(a['bbox']) + m_rng.normal(0, jitter, 4)).tolist(),
+                     score=float(m_rng.uniform(0.2, 1.0)))
+                for a in anns if m_rng.uniform() < found]
+        os.makedirs(osp.join(root, 'methods', m))
+        json.dump(dets, open(osp.join(root, 'methods', m, 'detections.bbox.json'), 'w'))
+        methods[m] = dict(iq={} if m == 'hr' else dict(psnr=25.0, fsim=0.9), det=dict(
+            AP=0.0, AP50=0.0, AP75=0.0, APS=None, APM=0.0, APL=None), sr_seconds=0.)
+    result = dict(detector=dict(name='det', config='det.py', checkpoint='det.pth'),
+                  metric='coco', scale=4,
+                  dataset=dict(num_images=num_images, num_evaluated=num_images,
+                               evaluated_ann_file=ann_file), methods=methods, timing={})
+    dump_json(result, osp.join(root, 'results.json'))
+    return osp.join(root, 'results.json')
 
 
-@pytest.mark.parametrize('fdsr, tdsr, verdict', [
-    (61.2, 63.5, 'did NOT hold'), (63.5, 61.2, 'held'), (60.0, 60.0, 'held'),
-    (None, 60.0, 'could not be checked')])
-def test_table3_verdict_follows_the_numbers(fdsr, tdsr, verdict):
-    line = _table3_verdict(_result(hr=70.0, bicubic=40.0, dbpn=50.0, tdsr=tdsr, fdsr=fdsr))
-    assert f'>= TDSR (fine-tuned through this detector) {verdict}' in line
-    assert f'fdsr {fdsr}' in line and f'tdsr {tdsr}' in line
+def test_verdicts_follow_the_intervals_and_a_worse_fdsr_is_reversed(tmp_path):
+    files = dict(det=_cascade_run(str(tmp_path / 'run')))
+    comps = study_comparisons(['det'], priors={'fdsr_clsprior': 'classifier'})
+    rows = {r['claim']: r for r in run_comparisons(comps, files, num_resamples=300)}
+    assert rows['HR > bicubic (the x4 problem)']['verdict'] == 'held'
+    assert rows['D-DBPN fine-tune > bicubic']['verdict'] == 'held'
+    fdsr = rows['FDSR > D-DBPN fine-tune (control)']
+    assert fdsr['verdict'] == 'reversed' and fdsr['high'] < 0 <= -fdsr['diff']
+    same = rows['mixed (a0.5 b1) > feature-only (a0 b1)']  # identical detections
+    assert (same['low'], same['high'], same['verdict']) == (0.0, 0.0,
+                                                           'not resolved (CI includes 0)')
+    for claim in ('FDSR > D-DBPN pre-trained (no fine-tune)', 'detector prior > classifier prior'):
+        assert rows[claim]['verdict'] == 'could not be checked (method not evaluated)'
+    assert verdict_text(fdsr).startswith('FDSR > D-DBPN fine-tune (control): reversed (AP -')
+
+
+def test_missing_per_image_records_are_reported_not_guessed(tmp_path):
+    files = dict(det=_cascade_run(str(tmp_path / 'run'), num_images=8))
+    os.remove(str(tmp_path / 'run' / 'methods' / 'dbpn' / 'detections.bbox.json'))
+    row, = run_comparisons([Comparison('det', 'FDSR > DBPN', 'dbpn', 'fdsr')], files, 20)
+    assert row['verdict'].startswith('could not be checked (no per-image records')
+    assert row['diff'] is None and 'detections.bbox.json' in row['verdict']
+
+
+def test_report_states_each_verdict_with_its_interval(tmp_path):
+    files = dict(det=_cascade_run(str(tmp_path / 'run')))
+    out = str(tmp_path / 'report')
+    paths = write_study_report(out, files, {'dbpn': (0.5, 0.), 'fdsr': (0.5, 1.)},
+                               num_resamples=200, extra_sections=['## Seeds\n\nnone\n'])
+    rows = json.load(open(paths['verdicts']))
+    summary = open(paths['summary']).read()
+    for row in rows:
+        assert verdict_text(row) in summary
+    fdsr = next(r for r in rows if r['claim'] == 'FDSR > D-DBPN fine-tune (control)')
+    assert fdsr['verdict'] == 'reversed'
+    assert f'[{fdsr["low"]:+.1f}, {fdsr["high"]:+.1f}]' in open(paths['differences.md']).read()
+    assert 'Paired differences' in open(paths['table2.markdown']).read()
+    assert '## Seeds' in summary and osp.getsize(paths['fig3']) > 0

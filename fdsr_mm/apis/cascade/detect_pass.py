@@ -16,6 +16,8 @@ from typing import List, Optional
 from mmengine.hooks import Hook
 from mmengine.registry import DefaultScope
 
+from fdsr_mm.evaluation.voc_per_image import voc_dump_metrics
+
 _COCO_KEYS = dict(AP='bbox_mAP', AP50='bbox_mAP_50', AP75='bbox_mAP_75', APS='bbox_mAP_s',
                   APM='bbox_mAP_m', APL='bbox_mAP_l')
 
@@ -117,6 +119,9 @@ class DetectionPass:
                     ev.ann_file = test_ds.ann_file
                     ev.format_only = False
             self.base_metrics = runner.build_evaluator(evaluators).metrics
+        # VOC: the per-image GT/detections VOCMetric matched, for bootstrap intervals of mAP
+        # (COCO keeps them in CocoMetric's detections.bbox.json).
+        self.voc_dumps = voc_dump_metrics(evaluators, 'voc_per_image.pkl')
 
     def _loop(self, image_dir: str, index_file: str, method_dir: str, dump_predictions: bool):
         from mmengine.dataset import Compose
@@ -132,6 +137,9 @@ class DetectionPass:
             if hasattr(metric_obj, 'outfile_prefix'):  # CocoMetric: keep the json results
                 metric_obj.outfile_prefix = osp.join(method_dir, 'detections')
         metrics = list(self.base_metrics)
+        for dump in self.voc_dumps:
+            metric = METRICS.build(dict(dump, out_file=osp.join(method_dir, dump['out_file'])))
+            metrics.append(metric)
         if dump_predictions:
             metrics.append(METRICS.build(dict(
                 type='DumpDetResults', out_file_path=osp.join(method_dir, 'predictions.pkl'))))
