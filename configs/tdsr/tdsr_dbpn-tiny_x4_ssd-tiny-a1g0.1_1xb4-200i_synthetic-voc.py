@@ -15,9 +15,6 @@ model = dict(
                                    out_indices=(1, 2), frozen_stages=-1, norm_eval=True,
                                    init_cfg=None),
             'model.neck.in_channels': (16, 32),
-            # no L2Norm on the first level: over 16 random-init channels its norm can be ~0,
-            # and x / (|x| + 1e-10) then sends ~1e10 gradients into the SR image
-            'model.neck.l2_norm_scale': None,
             'model.neck.out_channels': (16, 32, 16, 16, 16, 16),
             'model.bbox_head.in_channels': (16, 32, 16, 16, 16, 16),
             'model.bbox_head.num_classes': 5},

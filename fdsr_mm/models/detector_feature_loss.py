@@ -211,6 +211,9 @@ class DetectorFeatureLoss(nn.Module):
                 neck_cfg = model_cfg.neck.copy()
                 neck_cfg.pop('init_cfg', None)
                 parts['neck'] = MMDET_MODELS.build(neck_cfg)
+            for part in parts.values():  # else SSD's L2Norm.weight is garbage memory, per process
+                if hasattr(part, 'init_weights'):  # mmengine BaseModule (plain nn.Module: at init)
+                    part.init_weights()
         return nn.ModuleDict(parts)
 
     def _load_weights(self, extractor: nn.ModuleDict, checkpoint: str, prefix: str,

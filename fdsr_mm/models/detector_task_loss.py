@@ -149,8 +149,10 @@ class DetectorTaskLoss(nn.Module):
         model_cfg = model_cfg.copy()
         model_cfg.backbone = model_cfg.backbone.copy()
         model_cfg.backbone.pop('init_cfg', None)  # weights come from `checkpoint`, never a hub
+        model_cfg.pop('init_cfg', None)  # nor a detector-level 'Pretrained' in init_weights()
         with DefaultScope.overwrite_default_scope('mmdet'):
             detector = MMDET_MODELS.build(model_cfg)
+            detector.init_weights()  # else SSD's L2Norm.weight is garbage memory, per process
         if getattr(getattr(detector, 'roi_head', None), 'with_mask', False):
             raise ValueError(
                 f'{self.detector_config} has a mask head; its loss needs ground-truth masks, '
