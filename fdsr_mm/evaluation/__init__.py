@@ -6,10 +6,11 @@ from .mmdet_compat import FixedSSDHead
 from .tables import (atomic_write_text, dump_json, load_results, merge_tables, table1, table2,
                      table3, write_tables)
 from .transforms import LoadCascadeImage
+from .voc_per_image import DumpVOCPerImage
 
 __all__ = [
     'CropAccuracy', 'IQ_METRICS', 'fsim', 'image_quality', 'mean_metric', 'psnr_rgb', 'psnr_y',
     'ssim_rgb',
     'atomic_write_text', 'dump_json', 'load_results', 'merge_tables', 'table1', 'table2',
-    'table3', 'write_tables', 'LoadCascadeImage', 'FixedSSDHead'
+    'table3', 'write_tables', 'LoadCascadeImage', 'FixedSSDHead', 'DumpVOCPerImage'
 ]

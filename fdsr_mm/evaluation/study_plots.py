@@ -31,7 +31,7 @@ def plot_fig3(result: dict, settings: Dict[str, Tuple[float, float]], path: str,
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     names = [m for m in settings if _ap(result, m) is not None]
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    fig, ax = plt.subplots(figsize=(8.5, 4.0), dpi=100)
     ax.plot(range(len(names)), [_ap(result, m) for m in names], 'o-', color='tab:green',
             label='detector prior (FDSR)')
     for (method, label), color in zip((priors or {}).items(), _PRIOR_STYLES):

@@ -1,0 +1,186 @@
+"""A resumable graph of stages run as subprocesses, a few at a time (the miniature study's runner).
+
+A :class:`Stage` is a command (or a callable returning one, or doing the work in process), the
+stages it depends on and the files it writes. :class:`StageGraph` starts stages in insertion order
+as their dependencies finish, ``jobs`` at a time, and records each finished stage in
+``<out>/<stage>/stage.json`` (the hash of its inputs and a fingerprint). A stage whose record has
+the same inputs (its parameters, its command and its dependencies' fingerprints) and whose outputs
+exist is skipped; deleting a stage folder recomputes it and everything downstream, nothing else.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import subprocess
+import time
+from typing import Dict, Optional
+
+
+def _hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def fmt_time(seconds: float) -> str:
+    """``'12m05s'``."""
+    m, s = divmod(int(round(seconds)), 60)
+    return f'{m}m{s:02d}s'
+
+
+class Stage:
+    """A unit of work: a command (or a Python callable), its inputs and its outputs.
+
+    Args:
+        name: Folder name under the graph's ``out``.
+        deps: Names of the stages that must finish first.
+        cmd: The command (argv list), or None when ``fn`` gives it.
+        fn: ``fn(stage)`` returns the command (built once its dependencies exist), or does the
+            work itself when ``in_process``.
+        params: Settings that, when changed, make the stage rerun.
+        outputs: Files (relative to ``out`` or absolute) that must exist for a skip.
+    """
+
+    def __init__(self, name, deps=(), cmd=None, fn=None, params=None, outputs=(),
+                 in_process=False):
+        self.name, self.deps, self.cmd, self.fn = name, tuple(deps), cmd, fn
+        self.params, self.outputs = params or {}, tuple(outputs)
+        self.in_process = in_process
+
+
+class StageGraph:
+    """Runs :attr:`stages` (name -> :class:`Stage`, filled by a subclass) under ``out``.
+
+    Args:
+        out: The folder holding one sub-folder per stage.
+        jobs: Stages run at the same time; subprocesses get 1 torch thread each when > 1.
+        cwd: Working directory of the stage commands.
+        exclusive_prefix: Stages whose names start with it never run at the same time.
+    """
+
+    def __init__(self, out: str, jobs: int = 2, cwd: str = '.', exclusive_prefix: str = ''):
+        self.out, self.jobs, self.cwd = out, max(1, jobs), cwd
+        self.exclusive_prefix = exclusive_prefix
+        self.t0 = time.time()
+        self.stages: Dict[str, Stage] = {}
+
+    def add(self, stage: Stage) -> None:
+        self.stages[stage.name] = stage
+
+    def log(self, msg: str) -> None:
+        print(f'[study {fmt_time(time.time() - self.t0):>7}] {msg}', flush=True)
+
+    def stage_dir(self, name: str) -> str:
+        return osp.join(self.out, name)
+
+    def stage_file(self, name: str) -> str:
+        return osp.join(self.stage_dir(name), 'stage.json')
+
+    def read_stage(self, name: str) -> Optional[dict]:
+        try:
+            with open(self.stage_file(name)) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def inputs_key(self, stage: Stage) -> str:
+        deps = {d: (self.read_stage(d) or {}).get('fingerprint') for d in stage.deps}
+        return _hash(dict(params=stage.params, cmd=stage.cmd, deps=deps))
+
+    def resolve(self, path: str) -> str:
+        return path if osp.isabs(path) else osp.join(self.out, path)
+
+    def up_to_date(self, stage: Stage) -> bool:
+        rec = self.read_stage(stage.name)
+        if not rec or rec.get('inputs') != self.inputs_key(stage):
+            return False
+        return all(osp.exists(self.resolve(o)) for o in rec.get('outputs', []))
+
+    def finish(self, stage: Stage, inputs: str, seconds: float) -> None:
+        from fdsr_mm.evaluation.tables import dump_json
+        rec = dict(stage=stage.name, inputs=inputs, seconds=round(seconds, 1),
+                   finished=time.strftime('%Y-%m-%dT%H:%M:%S'), outputs=list(stage.outputs))
+        rec['fingerprint'] = _hash(rec)
+        dump_json(rec, self.stage_file(stage.name))
+
+    def _env(self) -> dict:
+        threads = '1' if self.jobs > 1 else '2'
+        return dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+                    PYTHONWARNINGS='ignore')
+
+    def _may_start(self, name: str, running: dict) -> bool:
+        if len(running) >= self.jobs:
+            return False
+        ex = self.exclusive_prefix
+        return not (ex and name.startswith(ex) and any(r.startswith(ex) for r in running))
+
+    def _start(self, stage: Stage, running: dict, done: set) -> None:
+        inputs = self.inputs_key(stage)
+        os.makedirs(self.stage_dir(stage.name), exist_ok=True)
+        if osp.exists(self.stage_file(stage.name)):
+            os.remove(self.stage_file(stage.name))
+        start = time.time()
+        if stage.in_process:
+            self.log(f'{stage.name}: running')
+            stage.fn(stage)
+            self.finish(stage, inputs, time.time() - start)
+            done.add(stage.name)
+            self.log(f'{stage.name}: done in {fmt_time(time.time() - start)}')
+            return
+        cmd = stage.cmd if stage.fn is None else stage.fn(stage)
+        log_path = osp.join(self.stage_dir(stage.name), 'stage.log')
+        shown = ' '.join(osp.relpath(c, self.cwd) if c.startswith(self.cwd) else c
+                         for c in cmd[1:3])
+        self.log(f'{stage.name}: running ({shown} ...), log {log_path}')
+        logf = open(log_path, 'w')
+        proc = subprocess.Popen(cmd, cwd=self.cwd, env=self._env(), stdout=logf,
+                                stderr=subprocess.STDOUT)
+        running[stage.name] = (proc, start, inputs, logf, log_path)
+
+    def _reap(self, running: dict, done: set) -> Optional[str]:
+        """Collect finished subprocesses; returns the name of a failed one, if any."""
+        failed = None
+        for name, (proc, start, inputs, logf, log_path) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            logf.close()
+            del running[name]
+            if proc.returncode != 0:
+                failed = name
+                with open(log_path) as f:
+                    tail = f.read()[-3000:]
+                self.log(f'{name}: FAILED (exit {proc.returncode}); last lines of {log_path}:'
+                         f'\n{tail}')
+                continue
+            self.finish(self.stages[name], inputs, time.time() - start)
+            done.add(name)
+            self.log(f'{name}: done in {fmt_time(time.time() - start)}')
+        return failed
+
+    def run(self) -> int:
+        """Run every stage not up to date; 0 when all finished, 1 when one failed."""
+        os.makedirs(self.out, exist_ok=True)
+        done, failed, running = set(), None, {}
+        pending = list(self.stages)
+        while pending or running:
+            for name in list(pending):
+                stage = self.stages[name]
+                if not all(d in done for d in stage.deps):
+                    continue
+                if self.up_to_date(stage):
+                    self.log(f'{name}: up to date, skipped')
+                    pending.remove(name)
+                    done.add(name)
+                elif not failed and self._may_start(name, running):
+                    pending.remove(name)
+                    self._start(stage, running, done)
+            failed = self._reap(running, done) or failed
+            if failed and not running:
+                self.log(f'stopped: stage {failed} failed; fix it and rerun (finished stages '
+                         'are kept)')
+                return 1
+            if running:
+                time.sleep(0.5)
+            elif pending and not failed and not any(
+                    all(d in done for d in self.stages[n].deps) for n in pending):
+                raise RuntimeError(f'stages {pending} wait for stages that never run')
+        self.log(f'all stages done in {fmt_time(time.time() - self.t0)}')
+        return 0
