@@ -272,7 +272,8 @@ class Study(StageGraph):
             deps += [f'sr_{m}' for m in methods if m not in ('hr', 'bicubic', 'dbpn_pretrained')]
             panels = self.sizes['panels'] if i == 0 and not k else 0
             self.add(Stage(f'cascade_{det}{sfx}', deps=deps, fn=self.run_cascade,
-                           params=dict(det=det, methods=methods, panels=panels),
+                           params=dict(det=det, methods=methods, panels=panels,
+                                       detector_config=self.detectors[det]),
                            outputs=[f'cascade_{det}{sfx}/results.json']))
 
     def prior_checkpoint(self, prior: str) -> str:

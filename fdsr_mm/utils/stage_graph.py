@@ -6,6 +6,8 @@ as their dependencies finish, ``jobs`` at a time, and records each finished stag
 ``<out>/<stage>/stage.json`` (the hash of its inputs and a fingerprint). A stage whose record has
 the same inputs (its parameters, its command and its dependencies' fingerprints) and whose outputs
 exist is skipped; deleting a stage folder recomputes it and everything downstream, nothing else.
+Config files (``configs/...``) named in a stage's command or parameters count by their resolved
+content.
 """
 import hashlib
 import json
@@ -18,6 +20,18 @@ from typing import Dict, Optional
 
 def _hash(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _strings(obj):
+    """Every string inside nested dicts/lists/tuples."""
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _strings(v)
 
 
 def fmt_time(seconds: float) -> str:
@@ -61,6 +75,7 @@ class StageGraph:
         self.exclusive_prefix = exclusive_prefix
         self.t0 = time.time()
         self.stages: Dict[str, Stage] = {}
+        self._digests: Dict[str, str] = {}
 
     def add(self, stage: Stage) -> None:
         self.stages[stage.name] = stage
@@ -83,7 +98,19 @@ class StageGraph:
 
     def inputs_key(self, stage: Stage) -> str:
         deps = {d: (self.read_stage(d) or {}).get('fingerprint') for d in stage.deps}
-        return _hash(dict(params=stage.params, cmd=stage.cmd, deps=deps))
+        configs = sorted({c for c in list(stage.cmd or []) + list(_strings(stage.params))
+                          if c.endswith('.py') and c.startswith('configs/')
+                          and osp.isfile(osp.join(self.cwd, c))})
+        return _hash(dict(params=stage.params, cmd=stage.cmd, deps=deps,
+                          configs={c: self.config_digest(c) for c in configs}))
+
+    def config_digest(self, path: str) -> str:
+        """Hash of a config as mmengine resolves it (its ``_base_`` files included), so that
+        editing a config or one of its bases reruns the stages that use it."""
+        if path not in self._digests:
+            from mmengine.config import Config
+            self._digests[path] = _hash(Config.fromfile(osp.join(self.cwd, path)).pretty_text)
+        return self._digests[path]
 
     def resolve(self, path: str) -> str:
         return path if osp.isabs(path) else osp.join(self.out, path)

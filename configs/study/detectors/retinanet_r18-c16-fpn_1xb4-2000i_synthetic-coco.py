@@ -26,7 +26,7 @@ model = dict(
         # 24-38 px anchors on the stride-8 level (3x the stride) with h/w 2/3, 1, 3/2.
         anchor_generator=dict(octave_base_scale=3, ratios=[2 / 3, 1.0, 3 / 2])))
 
-# 2000 iterations instead of the base's 1000 (the file name keeps the study's naming).
+# 2000 iterations instead of the base's 1000.
 max_iters = 2000
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
