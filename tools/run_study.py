@@ -184,9 +184,8 @@ class Study(StageGraph):
     def build_stages(self):
         self._data_stages()
         self._model_stages()
-        for k in range(self.args.seeds):
+        for k in range(self.args.seeds):  # seed k's cascades start before seed k+1's training
             self._sr_stages(k)
-        for k in range(self.args.seeds):
             self._cascade_stages(k)
         self.add(Stage('report', deps=[n for n in self.stages if n.startswith('cascade_')]
                        + ['sr_fdsr', 'sr_fdsr_a0b1', 'sr_fdsr_a1b1'],

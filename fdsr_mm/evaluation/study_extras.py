@@ -16,7 +16,9 @@ from fdsr_mm.evaluation.tables import load_results
 
 #: differences whose spread across seeds the summary states: (label, base, method)
 SEED_DIFFS = (('FDSR - D-DBPN fine-tune', 'dbpn', 'fdsr'), ('FDSR - TDSR', 'tdsr', 'fdsr'),
-              ('mixed - feature-only', 'fdsr_a0b1', 'fdsr'))
+              ('mixed - feature-only', 'fdsr_a0b1', 'fdsr'),
+              ('detector prior - random-init prior', 'fdsr_randprior', 'fdsr'),
+              ('detector prior - classifier prior', 'fdsr_clsprior', 'fdsr'))
 
 
 def _metric_value(result: dict, method: str) -> Optional[float]:

@@ -49,8 +49,8 @@ def _orderings(results: Dict[str, dict], rows: List[dict]) -> str:
     for det, r in results.items():
         nums = ', '.join(f'{m} {_ap(r, m, "mAP" if r["metric"] == "voc" else "AP")}'
                          for m in r['methods'])
-        lines.append(f'- **{det}** ({"mAP" if r["metric"] == "voc" else "AP"}: {nums}; '
-                     f'HR AP50 {_ap(r, "hr", "AP50")}):')
+        ap50 = '' if r['metric'] == 'voc' else f'; HR AP50 {_ap(r, "hr", "AP50")}'
+        lines.append(f'- **{det}** ({"mAP" if r["metric"] == "voc" else "AP"}: {nums}{ap50}):')
         lines += [f'  - {verdict_text(row)}' for row in rows if row['det'] == det]
     first_det, first = next(iter(results.items()))
     psnr_f, psnr_d = _iq(first, 'fdsr', 'psnr'), _iq(first, 'dbpn', 'psnr')
@@ -163,6 +163,9 @@ def _summary(paths, results, rows, t1, t3, num_panels, timings, total_seconds, q
              extra_sections) -> str:
     with open(paths['table2.markdown']) as f:
         t2 = f.read()
+    if t3:  # the file: the table with its paired differences
+        with open(paths['table3.md']) as f:
+            t3 = dict(t3, markdown=f.read())
     stage_rows = '\n'.join(f'| {k} | {v:.0f} |' for k, v in (timings or {}).items()
                            if v is not None)
     return '\n'.join([
