@@ -16,11 +16,9 @@ file, exit code 2. DST is written to a temp file in its own folder and renamed i
 temp file is removed on any failure, Ctrl-C included.
 """
 import argparse
-import contextlib
 import os
 import os.path as osp
 import sys
-import tempfile
 
 import torch
 
@@ -122,32 +120,12 @@ def build_generator(args):
 
 
 def save_atomic(obj, dst):
-    """``torch.save`` to a temp file next to ``dst``, then rename; the temp file never outlives
-    a failure (nor Ctrl-C), so neither a half-written ``dst`` nor a ``*.tmp`` is left behind."""
-    folder = osp.dirname(osp.abspath(dst))
+    """Write ``obj`` to ``dst`` atomically (:func:`fdsr_mm.utils.atomic_save.torch_save_atomic`)."""
+    from fdsr_mm.utils.atomic_save import AtomicSaveError, torch_save_atomic
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'{osp.basename(dst)}.', suffix='.tmp')
-    except OSError as err:
-        raise ConvertError(f'cannot write {dst}: cannot create a file in {folder} '
-                           f'({err.strerror or err}). Pick an output path in a writable '
-                           'folder.') from err
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-            torch.save(obj, f)
-        os.replace(tmp, dst)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        if not isinstance(err, Exception):  # Ctrl-C: clean up, then stop as asked
-            raise
-        why = err.strerror if isinstance(err, OSError) and err.strerror else \
-            (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise ConvertError(f'cannot write {dst}: {why}. Nothing was written; free some space '
-                           'or pick another output path.') from err
+        torch_save_atomic(obj, dst, '; free some space or pick another output path')
+    except AtomicSaveError as err:
+        raise ConvertError(str(err)) from err
 
 
 def convert(official, src, dst, generator, gen_cfg):

@@ -16,11 +16,9 @@ written) is one ``error:`` line naming the file, exit code 2. OUT is written to 
 its own folder and renamed into place; the temp file is removed on any failure.
 """
 import argparse
-import contextlib
 import os
 import os.path as osp
 import sys
-import tempfile
 
 # mmengine/mmdet/fdsr_mm are imported once the paths are checked (seconds of imports and
 # third-party warnings are not what a wrong path deserves).
@@ -97,31 +95,12 @@ def build_random_detector(config, seed, cfg_options=None):
 
 
 def save_atomic(obj, out):
-    """``torch.save`` to a temp file next to ``out``, then rename; no temp file survives."""
-    import torch
-    folder = osp.dirname(osp.abspath(out))
+    """Write ``obj`` to ``out`` atomically (:func:`fdsr_mm.utils.atomic_save.torch_save_atomic`)."""
+    from fdsr_mm.utils.atomic_save import AtomicSaveError, torch_save_atomic
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'{osp.basename(out)}.', suffix='.tmp')
-    except OSError as err:
-        raise InitError(f'cannot write {out}: cannot create a file in {folder} '
-                        f'({err.strerror or err}). Pick an output path in a writable '
-                        'folder.') from err
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-            torch.save(obj, f)
-        os.replace(tmp, out)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        if not isinstance(err, Exception):  # Ctrl-C: clean up, then stop as asked
-            raise
-        why = err.strerror if isinstance(err, OSError) and err.strerror else \
-            (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise InitError(f'cannot write {out}: {why}. Nothing was written.') from err
+        torch_save_atomic(obj, out)
+    except AtomicSaveError as err:
+        raise InitError(str(err)) from err
 
 
 def main(argv=None):

@@ -13,8 +13,9 @@ from typing import Dict, Optional, Tuple
 _PRIOR_STYLES = ('tab:orange', 'tab:blue', 'tab:purple', 'tab:brown')
 
 
-def _ap(result: dict, method: str) -> Optional[float]:
-    value = result['methods'].get(method, {}).get('det', {}).get('AP')
+def det_number(result: dict, method: str, key: str = 'AP') -> Optional[float]:
+    """A detection number (percent) of a cascade result; None when absent or undefined."""
+    value = result['methods'].get(method, {}).get('det', {}).get(key)
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
@@ -30,17 +31,17 @@ def plot_fig3(result: dict, settings: Dict[str, Tuple[float, float]], path: str,
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    names = [m for m in settings if _ap(result, m) is not None]
+    names = [m for m in settings if det_number(result, m) is not None]
     fig, ax = plt.subplots(figsize=(8.5, 4.0), dpi=100)
-    ax.plot(range(len(names)), [_ap(result, m) for m in names], 'o-', color='tab:green',
+    ax.plot(range(len(names)), [det_number(result, m) for m in names], 'o-', color='tab:green',
             label='detector prior (FDSR)')
     for (method, label), color in zip((priors or {}).items(), _PRIOR_STYLES):
-        if _ap(result, method) is not None:
-            ax.axhline(_ap(result, method), linestyle=':', color=color,
+        if det_number(result, method) is not None:
+            ax.axhline(det_number(result, method), linestyle=':', color=color,
                        label=f'{label} prior (a=0.5, b=1)')
     for ref, color, style in (('hr', 'k', '--'), ('bicubic', 'r', '-.')):
-        if _ap(result, ref) is not None:
-            ax.axhline(_ap(result, ref), linestyle=style, color=color, linewidth=1, label=ref)
+        if det_number(result, ref) is not None:
+            ax.axhline(det_number(result, ref), linestyle=style, color=color, linewidth=1, label=ref)
     ax.set_xticks(range(len(names)),
                   [f'a={settings[m][0]:g}\nb={settings[m][1]:g}' for m in names])
     ax.set_xlabel('SR fine-tune loss weights (alpha: L1 pixel, beta: feature)')

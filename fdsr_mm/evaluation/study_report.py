@@ -16,24 +16,18 @@
 The summary reports what the numbers say; nothing is tuned or hidden.
 """
 import glob
-import math
 import os
 import os.path as osp
 import shutil
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from fdsr_mm.evaluation.study_plots import plot_fig3
+from fdsr_mm.evaluation.study_plots import det_number, plot_fig3
 from fdsr_mm.evaluation.study_verdicts import (differences_table, run_comparisons,
                                                study_comparisons, verdict_text)
 from fdsr_mm.evaluation.tables import (atomic_write_text, dump_json, load_results, merge_tables,
                                        table1, table3)
 
 TABLE_METHODS = ('hr', 'bicubic', 'dbpn_pretrained', 'dbpn', 'fdsr')
-
-
-def _ap(result: dict, method: str, key: str = 'AP') -> Optional[float]:
-    value = result['methods'].get(method, {}).get('det', {}).get(key)
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 def _iq(result: dict, method: str, key: str) -> Optional[float]:
@@ -47,9 +41,9 @@ def _orderings(results: Dict[str, dict], rows: List[dict]) -> str:
              'over the test images (same resample for both methods): **held** (interval above '
              '0), **reversed** (below 0), **not resolved** (it includes 0).', '']
     for det, r in results.items():
-        nums = ', '.join(f'{m} {_ap(r, m, "mAP" if r["metric"] == "voc" else "AP")}'
+        nums = ', '.join(f'{m} {det_number(r, m, "mAP" if r["metric"] == "voc" else "AP")}'
                          for m in r['methods'])
-        ap50 = '' if r['metric'] == 'voc' else f'; HR AP50 {_ap(r, "hr", "AP50")}'
+        ap50 = '' if r['metric'] == 'voc' else f'; HR AP50 {det_number(r, "hr", "AP50")}'
         lines.append(f'- **{det}** ({"mAP" if r["metric"] == "voc" else "AP"}: {nums}{ap50}):')
         lines += [f'  - {verdict_text(row)}' for row in rows if row['det'] == det]
     first_det, first = next(iter(results.items()))
