@@ -4,10 +4,13 @@
     mim test fdsr_mm CONFIG --checkpoint CHECKPOINT [same arguments]
 """
 import argparse
+import contextlib
 import os
 import os.path as osp
+import tempfile
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
 from mmengine.fileio import dump
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
@@ -26,6 +29,26 @@ class CollectTestMetrics(Hook):
 
     def after_test_epoch(self, runner, metrics=None):
         self.metrics = metrics
+
+
+def dump_atomic(metrics, out: str) -> None:
+    """Dump ``metrics`` to ``out`` (json/yaml/pkl by its suffix) through a unique temp file.
+
+    Only the main process calls it: under ``--launcher pytorch`` every rank holds the same
+    metrics, and ranks sharing one ``<out>.tmp`` name raced each other's ``os.replace``.
+    """
+    ext = osp.splitext(out)[1].lstrip('.')
+    folder = osp.dirname(osp.abspath(out))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(out)}.', suffix='.tmp')
+    os.close(fd)
+    try:
+        dump(metrics, tmp, file_format=ext)
+        os.replace(tmp, out)  # atomic: a crash never leaves a truncated results file behind
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
 
 
 def parse_args():
@@ -68,12 +91,8 @@ def main():
     metrics = runner.test()
     if metrics is None:
         metrics = collector.metrics
-    if args.out:
-        # Atomic write: a crash never leaves a truncated results file behind.
-        ext = osp.splitext(args.out)[1].lstrip('.')
-        tmp = f'{args.out}.tmp'
-        dump(metrics, tmp, file_format=ext)
-        os.replace(tmp, args.out)
+    if args.out and is_main_process():
+        dump_atomic(metrics, args.out)
     print(metrics)
 
 

@@ -209,6 +209,8 @@ def test_two_gloo_ranks_test_the_checkpoint_like_one_process(dist_run, synthetic
                               timeout=600)
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
         outs[procs] = json.load(open(out))
+    # only rank 0 writes --out (two ranks renaming one '<out>.tmp' raced: FileNotFoundError)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith('.tmp')]
     assert outs[1] and outs[1].keys() == outs[2].keys()
     for k in outs[1]:
         assert outs[2][k] == pytest.approx(outs[1][k], rel=1e-6)
