@@ -1,10 +1,12 @@
 """High-level entry points: SR inference on whole images (tiled when large), the SR -> detection
-cascade evaluation."""
+cascade evaluation, detection on low-resolution images with an SR + detector model."""
 from .cascade import (CascadeError, CascadeOptions, SRMethod, build_sr_generator, parse_method,
                       run_cascade)
+from .sr_detect import SRDetectError, detect_folder, init_sr_detector, list_images
 from .super_resolve import super_resolve_image, super_resolve_tensor
 
 __all__ = [
     'super_resolve_image', 'super_resolve_tensor', 'CascadeError', 'CascadeOptions', 'SRMethod',
-    'build_sr_generator', 'parse_method', 'run_cascade'
+    'build_sr_generator', 'parse_method', 'run_cascade', 'SRDetectError', 'detect_folder',
+    'init_sr_detector', 'list_images'
 ]
