@@ -1,7 +1,9 @@
 """Cascade evaluation (FDSR paper, Tables 1-3): bicubic x1/scale -> SR -> mmdet detector.
 
 For one detector and one or more SR methods, downsample every HR test image by ``--scale`` with
-the training operator (MATLAB-like bicubic), super-resolve it, run the detector with its own test
+the training operator (MATLAB-like bicubic; ``--degradation realistic``: blur, bicubic/bilinear/
+area resize, noise and JPEG, drawn per image from ``--degradation-seed`` and the file name, see
+fdsr_mm/datasets/degradations.py), super-resolve it, run the detector with its own test
 pipeline on the SR image and score detection with the config's CocoMetric / VOCMetric against the
 HR annotations; score PSNR (RGB, Y; shave = scale), SSIM, FSIM and FSIMc against the mod-cropped
 HR image. See :mod:`fdsr_mm.apis.cascade` for the two passes and the cache layout.
@@ -45,6 +47,12 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', required=True, help='results folder')
     parser.add_argument('--cache-dir', help='SR image cache (default: OUT_DIR/sr_cache)')
     parser.add_argument('--scale', type=int, default=4, help='SR factor (default 4)')
+    parser.add_argument('--degradation', default='bicubic', metavar='NAME',
+                        help="how LR is made from HR: bicubic (default, the paper's) or "
+                        'realistic (fdsr_mm.datasets.DEGRADATIONS); each has its own SR cache')
+    parser.add_argument('--degradation-seed', type=int, default=0,
+                        help='seed of the realistic degradation (default 0): the same seed '
+                        'gives every method and run the same LR image of a file')
     parser.add_argument('--hr-size', type=int, nargs=2, metavar=('W', 'H'),
                         help="resize HR images to W H first (default: the config's "
                         'cascade_hr_size, e.g. 300 300 for SSD300/VOC)')
@@ -94,8 +102,9 @@ def main(argv=None):
             scale=args.scale, hr_size=args.hr_size, cache_dir=args.cache_dir, limit=args.limit,
             iq_metrics=args.iq_metrics, tile=args.tile or None, tile_pad=args.tile_pad,
             device=args.device, show_dir=args.show_dir, show_num=args.show_num,
-            show_score_thr=args.show_score_thr,
-            launcher=args.launcher, cfg_options=args.cfg_options))
+            show_score_thr=args.show_score_thr, launcher=args.launcher,
+            cfg_options=args.cfg_options, degradation=args.degradation,
+            degradation_seed=args.degradation_seed))
     except (FileNotFoundError, ValueError) as e:  # CascadeError is a ValueError
         print(f'cascade_eval: error: {e}', file=sys.stderr)
         return 2

@@ -4,6 +4,8 @@ A *cascade result* is the dict :func:`fdsr_mm.apis.run_cascade` returns and writ
 ``results.json``::
 
     dict(detector=dict(name, config, checkpoint), metric='coco' | 'voc', scale=4,
+         degradation='bicubic-matlab' | 'realistic-v1-seed0' (the cache key), degradation_name=
+         'bicubic' | 'realistic', degradation_seed=None | int (random degradations),
          dataset=dict(num_images, num_evaluated, failed_images=[dict(file, reason)], ...),
          methods=dict(<method>=dict(iq=dict(psnr, psnr_y, ssim, fsim, fsimc) or {},
                                     det=dict(AP, AP50, AP75, APS, APM, APL) or dict(mAP),
@@ -127,10 +129,18 @@ def _csv(header: Sequence[str], rows: List[Sequence[str]]) -> str:
     return buf.getvalue()
 
 
+def _degradation(result: dict) -> str:
+    """'bicubic degradation' or e.g. 'realistic degradation (seed 0)'; results written before
+    degradations had names were bicubic."""
+    text = f"{result.get('degradation_name', 'bicubic')} degradation"
+    seed = result.get('degradation_seed')
+    return text if seed is None else f'{text} (seed {seed})'
+
+
 def _footer(result: dict) -> str:
     ds = result['dataset']
     lines = [f"\nDetector: {result['detector']['name']} ({result['detector']['config']}); "
-             f"x{result['scale']} bicubic degradation; "
+             f"x{result['scale']} {_degradation(result)}; "
              f"{ds['num_evaluated']} of {ds['num_images']} images evaluated."]
     if ds.get('failed_images'):
         lines.append(f"{len(ds['failed_images'])} image(s) excluded for every method "

@@ -8,8 +8,9 @@ runs two passes:
 1. **SR pass** (:mod:`.hr_prep`, :mod:`.sr_pass`; per method, resumable, split over ranks). For
    every image of the detector's test dataset: read the HR file (corrupt files are reported and
    excluded for *every* method), grayscale -> RGB, optionally resize to a fixed HR size (the
-   paper's 300x300 VOC setting), mod-crop to a multiple of ``scale``, make LR with the training
-   operator (:func:`fdsr_mm.datasets.transforms.bicubic_downsample`), super-resolve
+   paper's 300x300 VOC setting), mod-crop to a multiple of ``scale``, make LR with the run's
+   degradation (:mod:`fdsr_mm.datasets.degradations`; default the training operator, MATLAB-like
+   bicubic; ``'realistic'``: blur, resize, noise, JPEG drawn per (seed, file name)), super-resolve
    (:func:`fdsr_mm.apis.super_resolve_image`, tiled when large), save the uint8 RGB result as a
    lossless PNG in a cache keyed by (dataset, method, checkpoint hash, scale, degradation), and
    compute PSNR (RGB, Y), SSIM, FSIM, FSIMc against the mod-cropped HR with ``shave = scale``.
@@ -28,6 +29,8 @@ Cache layout (``cache_dir``, default ``<out_dir>/sr_cache``; safe for concurrent
     <dataset-key>/x4[_hr300x300]/prepare.rank<r>.jsonl  per-image geometry or failure reason
                                  /hr/...png               mod-cropped HR (the ``hr`` method)
                                  /<method>-<hash>-<degradation>/...png, iq.rank<r>.jsonl
+
+``<degradation>`` is ``bicubic-matlab`` (the default) or e.g. ``realistic-v1-seed0``.
 
 What a run evaluates lives in its results folder: ``<out_dir>/eval_inputs/index.<r>.json``
 (HR path -> cached file and geometry, read by ``LoadCascadeImage``) and ``ann_coco.<r>.json`` or

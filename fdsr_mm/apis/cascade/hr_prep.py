@@ -10,13 +10,12 @@ import io
 import os
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import cv2
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
 
-from fdsr_mm.datasets.transforms import bicubic_downsample
 from .cache_io import (append_jsonl, io_threads, ordered_map, progress_bar, read_jsonl, rel_png,
                        shard, write_png)
 
@@ -91,24 +90,25 @@ def prepare_one(d: dict, prep_dir: str, scale: int, hr_size: Optional[Tuple[int,
 
 
 def prepared_stream(todo: List[dict], prep_dir: str, scale: int,
-                    hr_size: Optional[Tuple[int, int]], img_root: str, with_lr: bool = False):
+                    hr_size: Optional[Tuple[int, int]], img_root: str,
+                    make_lr: Optional[Callable[[np.ndarray, str], np.ndarray]] = None):
     """Prepare ``todo`` in background threads; yield ``(record, hr, lr)`` in order, logged.
 
     Decoding and PNG encoding release the GIL, so the threads keep the other cores busy while
-    the consumer (the SR model, or nothing) works. ``lr`` is ``bicubic_downsample(hr)`` when
-    ``with_lr`` (the consumer is a model: fewer threads, see :func:`io_threads`) and the image
-    is usable, else None.
+    the consumer (the SR model, or nothing) works. ``lr`` is ``make_lr(hr, HR file path)`` (the
+    run's degradation, :func:`~.sr_pass.make_lr`) when ``make_lr`` is given (the consumer is a
+    model: fewer threads, see :func:`io_threads`) and the image is usable, else None.
     """
     rank, _ = get_dist_info()
     log = osp.join(prep_dir, f'prepare.rank{rank}.jsonl')
 
     def work(d):
         rec, hr = prepare_one(d, prep_dir, scale, hr_size, img_root)
-        lr = bicubic_downsample(hr, scale) if with_lr and hr is not None else None
+        lr = make_lr(hr, d['img_path']) if make_lr is not None and hr is not None else None
         return rec, hr, lr
 
     os.makedirs(osp.join(prep_dir, 'hr'), exist_ok=True)
-    threads = io_threads(beside_model=with_lr)
+    threads = io_threads(beside_model=make_lr is not None)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for rec, hr, lr in ordered_map(pool, work, todo, 2 * threads):
             append_jsonl(log, rec)

@@ -171,12 +171,16 @@ def build_sr_generator(method: SRMethod, device: str = 'cpu') -> torch.nn.Module
     return generator.to(device).eval()
 
 
-def method_key(method: SRMethod) -> str:
-    """Cache folder name: method, weights hash (config + checkpoint) and degradation."""
+def method_key(method: SRMethod, degradation: str = DEGRADATION) -> str:
+    """Cache folder name: method, weights hash (config + checkpoint) and degradation.
+
+    ``degradation`` is :attr:`CascadeOptions.degradation_tag` (``'bicubic-matlab'``,
+    ``'realistic-v1-seed0'``); the ``hr`` method does not depend on it.
+    """
     if method.kind == 'hr':
         return 'hr'
     if method.kind == 'bicubic':
-        return f'bicubic-{DEGRADATION}'
+        return f'bicubic-{degradation}'
     if method.cache_key:
         digest = method.cache_key
     else:
@@ -184,4 +188,4 @@ def method_key(method: SRMethod) -> str:
         h = hashlib.sha256(file_sha256(method.checkpoint).encode())
         h.update(json.dumps(gen_cfg, sort_keys=True, default=str).encode())
         digest = h.hexdigest()[:12]
-    return f'{method.name}-{digest}-{DEGRADATION}'
+    return f'{method.name}-{digest}-{degradation}'

@@ -3,10 +3,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence, Tuple, Union
 
+from fdsr_mm.datasets.degradations import DEGRADATIONS
 from fdsr_mm.evaluation.image_quality import IQ_METRICS
 
-#: Degradation key of the cache (the operator that makes LR from HR).
-DEGRADATION = 'bicubic-matlab'
+#: Cache key of the default degradation (the paper's MATLAB-like bicubic); caches written before
+#: degradations had names use it, so it never changes (see :attr:`CascadeOptions.degradation_tag`).
+DEGRADATION = DEGRADATIONS['bicubic'].cache_tag
 RESERVED_METHODS = ('hr', 'bicubic')
 #: A method name names folders under ``out_dir`` and the cache: no separators, no leading dot.
 METHOD_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$')
@@ -48,6 +50,11 @@ class CascadeOptions:
         launcher: ``'none'`` or ``'pytorch'``/``'slurm'``/``'mpi'`` (images split over ranks).
         cfg_options: Overrides merged into the detector config (as ``--cfg-options``).
         progress: Show progress bars with ETA.
+        degradation: How LR is made from HR (:mod:`fdsr_mm.datasets.degradations`):
+            ``'bicubic'`` (the paper's MATLAB-like bicubic) or ``'realistic'`` (blur, resize,
+            noise, JPEG; random per image, keyed by the HR file's base name).
+        degradation_seed: Seed of a random degradation (>= 0); every method and run sees the
+            same LR image of a file for the same seed.
     """
     detector_config: str
     detector_checkpoint: str
@@ -68,6 +75,15 @@ class CascadeOptions:
     launcher: str = 'none'
     cfg_options: Optional[dict] = field(default=None, repr=False)
     progress: bool = True
+    degradation: str = 'bicubic'
+    degradation_seed: int = 0
+
+    @property
+    def degradation_tag(self) -> str:
+        """The degradation in cache keys and ``results.json``: ``'bicubic-matlab'`` (default),
+        ``'realistic-v1-seed<N>'``."""
+        spec = DEGRADATIONS[self.degradation]
+        return f'{spec.cache_tag}-seed{self.degradation_seed}' if spec.seeded else spec.cache_tag
 
     def __post_init__(self):
         def positive(name, value, minimum=1):
@@ -80,6 +96,10 @@ class CascadeOptions:
         positive('tile (--tile)', self.tile)
         positive('tile_pad (--tile-pad)', self.tile_pad, 0)
         positive('show_num (--show-num)', self.show_num)
+        positive('degradation_seed (--degradation-seed)', self.degradation_seed, 0)
+        if self.degradation not in DEGRADATIONS:
+            raise CascadeError(f'Unknown degradation {self.degradation!r} (--degradation): '
+                               f'choose from {" ".join(DEGRADATIONS)}.')
         if self.hr_size is not None:
             if len(self.hr_size) != 2:
                 raise CascadeError(f'hr_size must be (width, height), got {self.hr_size!r}.')

@@ -13,12 +13,13 @@ import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.registry import DefaultScope
 
+from fdsr_mm.datasets.degradations import DEGRADATIONS
 from fdsr_mm.evaluation.tables import atomic_write_text, write_tables
 from . import dataset as ds_utils
 from .detect_pass import DetectionPass, metric_type
 from .hr_prep import prepare_hr
 from .methods import build_sr_generator, load_config, parse_method
-from .options import DEGRADATION, CascadeError, CascadeOptions
+from .options import CascadeError, CascadeOptions
 from .preflight import check_writable, load_detector_weights, probe_detector_geometry
 from .sr_pass import prepare_and_super_resolve, super_resolve_method
 
@@ -184,7 +185,9 @@ class CascadeRun:
         return dict(
             detector=dict(name=osp.splitext(osp.basename(o.detector_config))[0],
                           config=o.detector_config, checkpoint=o.detector_checkpoint),
-            metric=self.metric, scale=o.scale, degradation=DEGRADATION,
+            metric=self.metric, scale=o.scale, degradation=o.degradation_tag,
+            degradation_name=o.degradation, degradation_seed=(
+                o.degradation_seed if DEGRADATIONS[o.degradation].seeded else None),
             hr_size=list(self.hr_size) if self.hr_size else None,
             dataset=dict(type=self.ds_type, data_root=self.ds_cfg.get('data_root'),
                          ann_file=self.ds_cfg.get('ann_file'), num_listed=self.num_listed,

@@ -1,8 +1,10 @@
 """SR pass: super-resolve the LR images of every method, cache them, score image quality.
 
-LR is ``bicubic_downsample(HR, scale)`` (the training operator); ``bicubic`` upsamples it with
-MMagic's MATLAB-like resize; a model method runs :func:`fdsr_mm.apis.super_resolve_image` (tiled
-when large). Results are cached as uint8 RGB PNG under ``<prep_dir>/<method key>/`` with their
+LR is made by the run's degradation (:func:`make_lr`: ``opts.degradation``, by default the
+training operator, MATLAB-like bicubic x1/scale; a random one is keyed by the HR file's base name
+and ``opts.degradation_seed``); ``bicubic`` upsamples it with MMagic's MATLAB-like resize; a model
+method runs :func:`fdsr_mm.apis.super_resolve_image` (tiled when large). Results are cached as
+uint8 RGB PNG under ``<prep_dir>/<method key>/`` (the key names the degradation) with their
 PSNR (RGB, Y), SSIM, FSIM, FSIMc against the mod-cropped HR (``shave = scale``) in
 ``iq.rank<r>.jsonl``. Cached images are not recomputed; metrics a rerun asks for and the cache
 lacks are computed from the cached images.
@@ -18,7 +20,7 @@ import numpy as np
 from mmengine.dist import barrier, get_dist_info
 
 from fdsr_mm.apis.super_resolve import super_resolve_image
-from fdsr_mm.datasets.transforms import bicubic_downsample
+from fdsr_mm.datasets.degradations import degradation_key, degrade
 from fdsr_mm.evaluation.image_quality import image_quality, mean_metric
 from .cache_io import (append_jsonl, ordered_map, progress_bar, read_jsonl, read_png, shard,
                        write_png)
@@ -27,10 +29,17 @@ from .methods import SRMethod, build_sr_generator, method_key
 from .options import CascadeOptions
 
 
-def sr_image_dir(method: SRMethod, prep_dir: str) -> str:
+def sr_image_dir(method: SRMethod, prep_dir: str, opts: CascadeOptions) -> str:
     if method.kind == 'hr':
         return osp.join(prep_dir, 'hr')
-    return osp.join(prep_dir, method_key(method))
+    return osp.join(prep_dir, method_key(method, opts.degradation_tag))
+
+
+def make_lr(hr: np.ndarray, hr_path: str, opts: CascadeOptions) -> np.ndarray:
+    """(H, W, 3) uint8 RGB HR -> (H/scale, W/scale, 3) uint8 RGB LR by the run's degradation,
+    its randomness keyed by (``opts.degradation_seed``, base name of the HR file ``hr_path``)."""
+    return degrade(hr, opts.scale, opts.degradation, opts.degradation_seed,
+                   degradation_key(hr_path), channel_order='rgb')
 
 
 def _upsample(method: SRMethod, generator, lr: np.ndarray, opts: CascadeOptions,
@@ -102,12 +111,12 @@ def prepare_and_super_resolve(method: SRMethod, data_list: List[dict], prep_dir:
     todo = prepare_todo(data_list, prep_dir)
     if method.kind == 'hr' or not todo:
         return 0.0
-    image_dir = sr_image_dir(method, prep_dir)
+    image_dir = sr_image_dir(method, prep_dir, opts)
     done = read_jsonl(osp.join(image_dir, 'iq.rank*.jsonl'))
 
     def items():
         for rec, hr, lr in prepared_stream(todo, prep_dir, opts.scale, opts.hr_size, img_root,
-                                           with_lr=True):
+                                           make_lr=lambda hr, path: make_lr(hr, path, opts)):
             usable = hr is not None and not (rec['cached'] in done and osp.isfile(
                 osp.join(image_dir, rec['cached'])))
             yield (rec['cached'], hr, lr) if usable else (None, None, None)
@@ -159,16 +168,17 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
         dict: ``image_dir`` (the cached images), ``iq`` ({metric: mean over images}),
         ``sr_seconds`` (SR forward time of this call on this rank, 0 for cached images).
     """
-    image_dir = sr_image_dir(method, prep_dir)
+    image_dir = sr_image_dir(method, prep_dir, opts)
     if method.kind == 'hr':
         return dict(image_dir=image_dir, iq={}, sr_seconds=0.0)
     pattern = osp.join(image_dir, 'iq.rank*.jsonl')
     cached = read_jsonl(pattern)
     todo, incomplete = _split_todo(index, cached, image_dir, opts.iq_metrics)
+    hr_paths = {e['file']: path for path, e in index.items()}
 
     def load(entry):  # HR read + LR, prefetched while the previous image is super-resolved
         hr = read_png(osp.join(prep_dir, 'hr', entry['file']))
-        return entry['file'], hr, bicubic_downsample(hr, opts.scale)
+        return entry['file'], hr, make_lr(hr, hr_paths[entry['file']], opts)
 
     with ThreadPoolExecutor(max_workers=1) as reader:
         sr_seconds = super_resolve_items(
