@@ -27,7 +27,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmagic.registry import TRANSFORMS
-from .transforms import bicubic_downsample
+from .transforms import bicubic_downsample, set_lq_meta
 
 
 @dataclass(frozen=True)
@@ -252,11 +252,7 @@ class Degradation(BaseTransform):
         order = results.get(f'{self.gt_key}_channel_order', 'bgr')
         results[self.lq_key] = degrade(results[self.gt_key], self.scale, self.name, self.seed,
                                        self._key(results), channel_order=order)
-        results['scale'] = self.scale
-        for meta in ('channel_order', 'color_type'):
-            if f'{self.gt_key}_{meta}' in results:
-                results[f'{self.lq_key}_{meta}'] = results[f'{self.gt_key}_{meta}']
-        return results
+        return set_lq_meta(results, self.scale, self.gt_key, self.lq_key)
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(scale={self.scale}, name={self.name!r}, '

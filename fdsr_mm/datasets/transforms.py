@@ -36,6 +36,17 @@ def bicubic_downsample(img: np.ndarray, scale: int) -> np.ndarray:
     return np.clip(np.round(resized), 0, 255).astype(np.uint8)
 
 
+def set_lq_meta(results: dict, scale: int, gt_key: str, lq_key: str) -> dict:
+    """After writing ``results[lq_key]``: set ``scale`` and copy the HR image's
+    ``{gt_key}_channel_order`` / ``{gt_key}_color_type`` to the LR image's keys (MMagic's
+    DataPreprocessor reads them to put outputs in the channel order of ``gt_img``)."""
+    results['scale'] = scale
+    for meta in ('channel_order', 'color_type'):
+        if f'{gt_key}_{meta}' in results:
+            results[f'{lq_key}_{meta}'] = results[f'{gt_key}_{meta}']
+    return results
+
+
 @TRANSFORMS.register_module()
 class BicubicDegradation(BaseTransform):
     """Make the LR input from the HR target on the fly: ``lq_key = bicubic_downsample(gt_key)``.
@@ -59,11 +70,7 @@ class BicubicDegradation(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         results[self.lq_key] = bicubic_downsample(results[self.gt_key], self.scale)
-        results['scale'] = self.scale
-        for meta in ('channel_order', 'color_type'):
-            if f'{self.gt_key}_{meta}' in results:
-                results[f'{self.lq_key}_{meta}'] = results[f'{self.gt_key}_{meta}']
-        return results
+        return set_lq_meta(results, self.scale, self.gt_key, self.lq_key)
 
     def __repr__(self):
         return (f'{self.__class__.__name__}(scale={self.scale}, gt_key={self.gt_key!r}, '

@@ -39,14 +39,19 @@ def write_sr_detector_config(path, det_cfg, ckpt, scale=4, tile=None, sr_coords=
     return str(path)
 
 
-@pytest.fixture(scope='module')
-def tiny(tmp_path_factory):
+def tiny_setup(root):
+    """A synthetic COCO val split (3 images of 64x72) and the tiny RetinaNet of cascade_testlib
+    (config + random-init checkpoint) under ``root``."""
     torch.set_num_threads(1)
-    root = tmp_path_factory.mktemp('sr_detector')
     data = str(root / 'data')
     lib.make_dataset(data, num_val=3, image_hw=(64, 72))
     det_cfg, ckpt = lib.make_detector(str(root / 'det'), data)
     return dict(root=root, data=data, det_cfg=det_cfg, ckpt=ckpt)
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    return tiny_setup(tmp_path_factory.mktemp('sr_detector'))
 
 
 def _lr_images(n=2, hw=(24, 30), seed=0):

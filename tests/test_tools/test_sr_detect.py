@@ -12,29 +12,24 @@ import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
 sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_models'))
-import cascade_testlib as lib  # noqa: E402
 import pack_sr_detector  # noqa: E402
 import sr_detect  # noqa: E402
-from test_sr_detector import write_sr_detector_config  # noqa: E402
+from test_sr_detector import tiny_setup, write_sr_detector_config  # noqa: E402
 
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):
-    torch.set_num_threads(1)
-    root = tmp_path_factory.mktemp('sr_detect')
-    data = str(root / 'data')
-    lib.make_dataset(data, num_val=3, image_hw=(64, 72))
-    det_cfg, ckpt = lib.make_detector(str(root / 'det'), data)
-    lr_dir = root / 'lr'
+    """The tiny detector setup of test_sr_detector, a folder of 18x16 LR images made from its
+    val images, and an SR (nearest x4) + detector config."""
+    setup = tiny_setup(tmp_path_factory.mktemp('sr_detect'))
+    lr_dir = setup['root'] / 'lr'
     lr_dir.mkdir()
-    for i, f in enumerate(sorted(glob.glob(osp.join(data, 'val', '*.png')))):
-        img = cv2.imread(f)
-        cv2.imwrite(str(lr_dir / f'img{i}.png'), cv2.resize(img, (18, 16),
-                                                             interpolation=cv2.INTER_AREA))
-    cfg = write_sr_detector_config(root / 'sr_det.py', det_cfg, ckpt, scale=4)
-    return dict(root=root, cfg=cfg, lr_dir=str(lr_dir), det_cfg=det_cfg, ckpt=ckpt)
+    for i, f in enumerate(sorted(glob.glob(osp.join(setup['data'], 'val', '*.png')))):
+        img = cv2.resize(cv2.imread(f), (18, 16), interpolation=cv2.INTER_AREA)
+        cv2.imwrite(str(lr_dir / f'img{i}.png'), img)
+    cfg = write_sr_detector_config(setup['root'] / 'sr_det.py', setup['det_cfg'], setup['ckpt'])
+    return dict(setup, cfg=cfg, lr_dir=str(lr_dir))
 
 
 def test_det_inferencer_on_a_folder_writes_visualizations_and_predictions(tiny):
