@@ -35,6 +35,8 @@ def test_config_builds_its_model(config):
         cfg.model.feature_loss.checkpoint = None
     if cfg.model.get('task_loss'):
         cfg.model.task_loss.checkpoint = None  # the TDSR task detector, likewise
+    if cfg.model.type == 'SRDetector':  # SR + detector: its FDSR and model-zoo weights, likewise
+        cfg.model.sr.checkpoint = cfg.model.detector_checkpoint = None
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model = registry.build(cfg.model)
     assert sum(p.numel() for p in model.parameters()) > 0
