@@ -94,9 +94,11 @@ def test_tiny_config_changes_only_the_generator():
 
 def tiny_net(window_size):
     torch.manual_seed(0)
-    return MODELS.build(dict(type='SwinIRNet', upscale=4, img_size=16, window_size=window_size,
-                             depths=[1], embed_dim=12, num_heads=[2], mlp_ratio=2,
-                             upsampler='pixelshuffle', img_range=1.0)).eval()
+    with DefaultScope.overwrite_default_scope('mmagic'):  # an earlier test may leave 'mmdet'
+        return MODELS.build(dict(type='SwinIRNet', upscale=4, img_size=16,
+                                 window_size=window_size, depths=[1], embed_dim=12,
+                                 num_heads=[2], mlp_ratio=2, upsampler='pixelshuffle',
+                                 img_range=1.0)).eval()
 
 
 @pytest.mark.parametrize('window_size', [4, 8])

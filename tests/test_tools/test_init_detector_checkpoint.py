@@ -7,6 +7,7 @@ import sys
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 
 import fdsr_mm  # noqa: F401  (registers the feature loss)
 from mmagic.registry import MODELS
@@ -52,9 +53,10 @@ def test_same_seed_gives_identical_tensors_another_seed_different(written):
 
 
 def test_feature_loss_loads_the_file_with_the_c4_config(written, repo_root):
-    loss = MODELS.build(dict(type='DetectorFeatureLoss', detector_config=osp.join(repo_root,
-                                                                                 C4_CONFIG),
-                             checkpoint=written[1], strict=True))
+    with DefaultScope.overwrite_default_scope('mmagic'):  # an earlier test may leave 'mmdet'
+        loss = MODELS.build(dict(type='DetectorFeatureLoss',
+                                 detector_config=osp.join(repo_root, C4_CONFIG),
+                                 checkpoint=written[1], strict=True))
     ours = loss.extractor['backbone'].state_dict()
     theirs = {k[len('backbone.'):]: v for k, v in state_of(written[1]).items()
               if k.startswith('backbone.')}
