@@ -27,7 +27,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmagic.registry import TRANSFORMS
-from .transforms import bicubic_downsample, set_lq_meta
+from .transforms import bicubic_downsample, check_hr_for_downsampling, set_lq_meta
 
 
 @dataclass(frozen=True)
@@ -190,18 +190,13 @@ def degrade(img: np.ndarray, scale: int, name: str = 'bicubic', seed: int = 0, k
         np.ndarray: (H/scale, W/scale[, 3]) uint8 in [0, 255], same channel order.
     """
     spec = get_degradation(name)
-    if img.dtype != np.uint8:
-        raise TypeError(f'degrade expects a uint8 image, got {img.dtype}.')
-    h, w = img.shape[:2]
-    if h % scale or w % scale:
-        raise ValueError(f'Image size {h}x{w} is not a multiple of the scale {scale}: mod-crop it '
-                         'first (mmagic ModCrop, or a crop size that is a multiple of the scale).')
+    check_hr_for_downsampling(img, scale, 'degrade')
     if channel_order not in ('rgb', 'bgr'):
         raise ValueError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}.")
     if not spec.seeded:
         return spec.fn(img, scale, None, channel_order)
     rng = rng if rng is not None else degradation_rng(seed, key)
-    lr = spec.fn(img.reshape(h, w, -1), scale, rng, channel_order)
+    lr = spec.fn(img.reshape(img.shape[0], img.shape[1], -1), scale, rng, channel_order)
     return lr.reshape(lr.shape[:2] + img.shape[2:])
 
 

@@ -12,6 +12,16 @@ from mmagic.datasets.transforms import MATLABLikeResize
 from mmagic.registry import TRANSFORMS
 
 
+def check_hr_for_downsampling(img: np.ndarray, scale: int, who: str) -> None:
+    """Raise unless ``img`` is uint8 with H and W multiples of ``scale`` (``who`` is named)."""
+    if img.dtype != np.uint8:
+        raise TypeError(f'{who} expects a uint8 image, got {img.dtype}.')
+    h, w = img.shape[:2]
+    if h % scale or w % scale:
+        raise ValueError(f'Image size {h}x{w} is not a multiple of the scale {scale}: mod-crop it '
+                         'first (mmagic ModCrop, or a crop size that is a multiple of the scale).')
+
+
 def bicubic_downsample(img: np.ndarray, scale: int) -> np.ndarray:
     """MATLAB-like antialiased bicubic downsampling by an integer factor.
 
@@ -23,12 +33,7 @@ def bicubic_downsample(img: np.ndarray, scale: int) -> np.ndarray:
     Returns:
         np.ndarray: (H/scale, W/scale[, C]) uint8, rounded and clipped to [0, 255].
     """
-    if img.dtype != np.uint8:
-        raise TypeError(f'bicubic_downsample expects a uint8 image, got {img.dtype}.')
-    h, w = img.shape[:2]
-    if h % scale or w % scale:
-        raise ValueError(f'Image size {h}x{w} is not a multiple of the scale {scale}: mod-crop it '
-                         'first (mmagic ModCrop, or a crop size that is a multiple of the scale).')
+    check_hr_for_downsampling(img, scale, 'bicubic_downsample')
     resized = MATLABLikeResize(keys=['img'], scale=1 / scale).transform(
         dict(img=img.astype(np.float32)))['img']
     if img.ndim == 2:
