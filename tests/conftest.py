@@ -100,3 +100,15 @@ def tiny_c4_detector(tmp_path_factory):
 def tiny_fpn_detector(tmp_path_factory):
     """A tiny Faster R-CNN FPN (RGB input, ImageNet mean/std)."""
     return _saved_tiny_detector(tmp_path_factory, FPN_CONFIG, TINY_FPN, 1, 'fpn')
+
+
+@pytest.fixture
+def restore_default_scope():
+    """Drop the default scopes a test made current: mmdet's init_detector / DetInferencer and
+    fdsr_mm's init_sr_detector set 'mmdet' process-wide (as mmdet's tools expect), which would
+    make a later test's MMagic ``MODELS.build`` look in mmdet's registry. mmengine's own
+    ``overwrite_default_scope`` undoes itself the same way (popping its instance)."""
+    before = set(DefaultScope._instance_dict)
+    yield
+    for name in [n for n in DefaultScope._instance_dict if n not in before]:
+        DefaultScope._instance_dict.pop(name)

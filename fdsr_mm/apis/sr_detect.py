@@ -93,27 +93,24 @@ def _inference_pipeline(cfg: Config) -> Compose:
 
 
 def read_image(path: str) -> Tuple[Optional[np.ndarray], Optional[str]]:
-    """(BGR uint8 image, None) as mmdet's loader reads it, or (None, why it is unusable)."""
-    import mmcv
-    try:
-        with open(path, 'rb') as f:
-            data = f.read()
-        img = mmcv.imfrombytes(data, flag='color', backend='cv2')
-    except Exception as e:  # noqa: BLE001 (any decoder error: skip the file, keep going)
-        return None, f'{type(e).__name__}: {e}'
-    if img is None or img.size == 0:
-        return None, 'not a decodable image'
-    return img, None
+    """(BGR uint8 image, None) as mmdet's loader reads it, or (None, why it is unusable).
+
+    The cascade's reader (:func:`fdsr_mm.apis.cascade.hr_prep.read_hr`): PIL decodes the whole
+    file first, so a truncated JPEG that cv2 would half-decode is refused too.
+    """
+    from fdsr_mm.apis.cascade.hr_prep import read_hr
+    img, _, why = read_hr(path)
+    return (None, why) if img is None else (np.ascontiguousarray(img[..., ::-1]), None)
 
 
 def _coco_records(image_id: int, file: str, pred, score_thr: float) -> List[dict]:
     boxes = pred.bboxes.cpu().numpy().astype(float)
-    keep = pred.scores.cpu().numpy() >= score_thr
+    scores, labels = pred.scores.cpu().numpy(), pred.labels.cpu().numpy()
     return [dict(image_id=image_id, file_name=file, category_id=int(label),
                  bbox=[round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
                  score=round(float(score), 5))
-            for (x0, y0, x1, y1), score, label, k in
-            zip(boxes, pred.scores.cpu().numpy(), pred.labels.cpu().numpy(), keep) if k]
+            for (x0, y0, x1, y1), score, label in zip(boxes, scores, labels)
+            if score >= score_thr]
 
 
 def _draw(visualizer, name: str, img_bgr: np.ndarray, sample, score_thr: float,

@@ -69,9 +69,14 @@ def super_resolve_image(generator: torch.nn.Module, img: np.ndarray, scale: int,
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f'Expected an (h, w, 3) RGB image, got shape {img.shape}.')
     lr = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float().div(255)
-    sr = super_resolve_tensor(generator, lr.to(device), scale, tile, tile_pad)
-    sr = sr.clamp(0, 1).mul(255).round().to(torch.uint8)
+    sr = quantise(super_resolve_tensor(generator, lr.to(device), scale, tile, tile_pad))
     return sr[0].permute(1, 2, 0).cpu().numpy()
+
+
+def quantise(sr: torch.Tensor) -> torch.Tensor:
+    """A generator's output (RGB, ~[0, 1], any shape) as a saved 8-bit image holds it: clamped to
+    [0, 1], x255, rounded, uint8 (same shape and channel order, same device)."""
+    return sr.clamp(0, 1).mul(255).round().to(torch.uint8)
 
 
 def _check_shape(out: torch.Tensor, n: int, h: int, w: int) -> None:

@@ -45,8 +45,7 @@ def write_lr_coco(ann_file: str, img_dir: str, out_root: str, scale: int = 4,
     Returns:
         (path of the LR json, summary: ``images``, ``annotations``, ``skipped`` [(file, why)]).
     """
-    import cv2
-
+    from fdsr_mm.apis.cascade.cache_io import write_png
     from fdsr_mm.apis.cascade.hr_prep import read_hr
     from fdsr_mm.evaluation.tables import atomic_write_text
     from .degradations import degrade, degradation_key
@@ -72,12 +71,7 @@ def write_lr_coco(ann_file: str, img_dir: str, out_root: str, scale: int = 4,
         lr = degrade(np.ascontiguousarray(img[:h, :w]), scale, degradation, seed,
                      degradation_key(path), channel_order='rgb')
         name = osp.splitext(im['file_name'])[0] + '.png'
-        out = osp.join(out_root, 'images', name)
-        os.makedirs(osp.dirname(out), exist_ok=True)
-        ok, buf = cv2.imencode('.png', cv2.cvtColor(lr, cv2.COLOR_RGB2BGR))
-        with open(out + '.tmp', 'wb') as f:
-            f.write(buf.tobytes())
-        os.replace(out + '.tmp', out)
+        write_png(osp.join(out_root, 'images', name), lr)  # lossless, atomic
         images.append(dict(im, file_name=name, width=w // scale, height=h // scale))
         for ann in by_image.get(im['id'], []):
             scaled = _scaled_annotation(ann, scale, w, h)

@@ -82,14 +82,17 @@ def detector_input_transform(model_cfg) -> Tuple[bool, torch.Tensor, torch.Tenso
     return not flip, mean, std
 
 
-def load_detector_state_dict(checkpoint: str, detector_config: str, what: str,
-                             option: str) -> Dict[str, torch.Tensor]:
-    """The state dict of an mmdet model-zoo (or mmengine) checkpoint, ``module.`` prefixes off.
+def load_detector_checkpoint(checkpoint: str, detector_config: str, what: str,
+                             option: str) -> Tuple[Dict[str, torch.Tensor], dict]:
+    """The state dict (``module.`` prefixes off) and meta of an mmdet model-zoo checkpoint.
 
     Args:
         checkpoint (str): the file (read with torch's ``weights_only`` loader).
         detector_config (str): the config it belongs to (named in the error).
         what (str): e.g. ``'Feature-extractor'``; option (str): the config key naming the file.
+
+    Returns:
+        tuple: ``(state_dict, meta)``; ``meta`` is ``{}`` when the file has none.
     """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(
@@ -100,7 +103,15 @@ def load_detector_state_dict(checkpoint: str, detector_config: str, what: str,
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f'{what} checkpoint {checkpoint!r} holds no state dict.')
-    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    return state, meta
+
+
+def load_detector_state_dict(checkpoint: str, detector_config: str, what: str,
+                             option: str) -> Dict[str, torch.Tensor]:
+    """The state dict of :func:`load_detector_checkpoint` (same arguments and errors)."""
+    return load_detector_checkpoint(checkpoint, detector_config, what, option)[0]
 
 
 @MODELS.register_module()

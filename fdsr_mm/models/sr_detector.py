@@ -20,7 +20,6 @@ import numpy as np
 import torch
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
-from mmengine.runner import CheckpointLoader
 
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS
@@ -123,16 +122,15 @@ class SRDetector(BaseDetector):
             self._load_detector(detector_checkpoint)
 
     def _load_detector(self, checkpoint: str) -> None:
-        from .detector_feature_loss import load_detector_state_dict
-        state = load_detector_state_dict(checkpoint, 'the SRDetector config', 'Detector',
-                                         'model.detector_checkpoint')
-        result = self.detector.load_state_dict(state, strict=False)
-        if result.missing_keys:
-            raise KeyError(f'{checkpoint}: {len(result.missing_keys)} detector weights missing, '
-                           f'e.g. {result.missing_keys[:5]}. Is it a checkpoint of the detector '
-                           'in model.detector?')
-        meta = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu').get('meta', {})
-        if isinstance(meta, dict) and meta.get('dataset_meta'):
+        """The cascade's loader: the file must hold every detector weight, in the right shape."""
+        from fdsr_mm.apis.cascade.preflight import load_detector_weights
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'Detector checkpoint {checkpoint} does not exist: download '
+                                    'the model-zoo file named in the detector config, or fix '
+                                    'model.detector_checkpoint.')
+        meta = load_detector_weights(self.detector, checkpoint, 'model.detector',
+                                     'model.detector_checkpoint')
+        if meta.get('dataset_meta'):
             self.dataset_meta = meta['dataset_meta']  # class names for visualizers and metrics
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
@@ -154,14 +152,19 @@ class SRDetector(BaseDetector):
 
     def super_resolve(self, lr: torch.Tensor) -> np.ndarray:
         """One LR image (3, h, w) RGB float 0-255 -> SR (h*s, w*s, 3) BGR uint8 (a loaded file)."""
-        from fdsr_mm.apis.super_resolve import super_resolve_tensor
-        sr = super_resolve_tensor(self.generator, lr[None] / 255., self.scale, self.tile,
-                                  self.tile_pad)
-        sr = sr.clamp(0, 1).mul(255).round().to(torch.uint8)[0]
+        from fdsr_mm.apis.super_resolve import quantise, super_resolve_tensor
+        sr = quantise(super_resolve_tensor(self.generator, lr[None] / 255., self.scale,
+                                           self.tile, self.tile_pad))[0]
         return np.ascontiguousarray(sr.flip(0).permute(1, 2, 0).cpu().numpy())
 
     def _detector_batch(self, batch_inputs: torch.Tensor,
-                        batch_data_samples: List[DetDataSample]) -> dict:
+                        batch_data_samples: Optional[List[DetDataSample]]) -> dict:
+        """SR + the detector's pipeline and preprocessor for each image of the LR batch (without
+        samples, each image is the whole padded input)."""
+        if not batch_data_samples:
+            shape = tuple(batch_inputs.shape[-2:])
+            batch_data_samples = [DetDataSample(metainfo=dict(img_shape=shape))
+                                  for _ in range(batch_inputs.shape[0])]
         inputs, samples = [], []
         for lr, ds in zip(batch_inputs, batch_data_samples):
             h, w = ds.img_shape[:2]
@@ -197,16 +200,11 @@ class SRDetector(BaseDetector):
 
     def extract_feat(self, batch_inputs: torch.Tensor):
         """The detector's features of the SR images of an LR batch (no data samples needed)."""
-        samples = [DetDataSample(metainfo=dict(img_shape=tuple(batch_inputs.shape[-2:])))
-                   for _ in range(batch_inputs.shape[0])]
-        data = self._detector_batch(batch_inputs, samples)
+        data = self._detector_batch(batch_inputs, None)
         return self.detector.extract_feat(data['inputs'])
 
     def _forward(self, batch_inputs: torch.Tensor, batch_data_samples=None):
-        samples = batch_data_samples or [
-            DetDataSample(metainfo=dict(img_shape=tuple(batch_inputs.shape[-2:])))
-            for _ in range(batch_inputs.shape[0])]
-        data = self._detector_batch(batch_inputs, samples)
+        data = self._detector_batch(batch_inputs, batch_data_samples)
         return self.detector._forward(data['inputs'], data['data_samples'])
 
     def loss(self, batch_inputs, batch_data_samples):

@@ -10,6 +10,9 @@ from mmengine.config import Config
 
 from conftest import REPO_ROOT
 
+# mmdet's inference APIs set the default scope process-wide: undo it after each test
+pytestmark = pytest.mark.usefixtures('restore_default_scope')
+
 SR_DET_CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'sr_detectors', '*.py')))
 COCO_DETECTORS = ('faster-rcnn_r50_fpn', 'faster-rcnn_r101_fpn', 'cascade-rcnn_r50_fpn',
                   'retinanet_r50_fpn')

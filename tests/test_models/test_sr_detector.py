@@ -16,6 +16,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
 import cascade_testlib as lib  # noqa: E402
 
+# mmdet's inference APIs set the default scope process-wide: undo it after each test
+pytestmark = pytest.mark.usefixtures('restore_default_scope')
+
 SR_DETECTOR = '''
 _base_ = [{det_cfg!r}, {sr_base!r}]
 model = dict(
@@ -129,8 +132,9 @@ def test_generator_sees_rgb_0_1_and_detector_gets_the_bgr_image_a_loader_gives(t
 def test_lr_data_preprocessor_that_normalises_is_refused(tiny):
     from fdsr_mm.models import SRDetector
     from mmengine.config import Config
+    from mmengine.registry import DefaultScope
     det = Config.fromfile(tiny['det_cfg'])
-    with pytest.raises(ValueError, match='0-255'):
+    with pytest.raises(ValueError, match='0-255'), DefaultScope.overwrite_default_scope('mmdet'):
         SRDetector(detector=det.model, detector_test_pipeline=det.test_pipeline,
                    sr=dict(generator=dict(type='InterpolationSR', scale=1), scale=1),
                    data_preprocessor=dict(type='DetDataPreprocessor', mean=[1, 2, 3],

@@ -16,6 +16,9 @@ import cascade_testlib as lib  # noqa: E402
 import make_lr_coco  # noqa: E402
 from test_sr_detector import tiny_setup, write_sr_detector_config  # noqa: E402
 
+# mmdet's inference APIs set the default scope process-wide: undo it after each test
+pytestmark = pytest.mark.usefixtures('restore_default_scope')
+
 
 @pytest.fixture(scope='module')
 def lr_set(tmp_path_factory):

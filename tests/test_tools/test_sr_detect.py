@@ -17,6 +17,9 @@ import pack_sr_detector  # noqa: E402
 import sr_detect  # noqa: E402
 from test_sr_detector import tiny_setup, write_sr_detector_config  # noqa: E402
 
+# mmdet's inference APIs set the default scope process-wide: undo it after each test
+pytestmark = pytest.mark.usefixtures('restore_default_scope')
+
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):

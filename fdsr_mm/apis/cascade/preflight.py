@@ -46,23 +46,28 @@ def _model_keys_check(model_state: Dict[str, torch.Tensor], state: dict, path: s
                            f'{detail}. Pass the checkpoint trained with this config.')
 
 
-def load_detector_weights(model: torch.nn.Module, path: str, config: str) -> None:
+def load_detector_weights(model: torch.nn.Module, path: str, config: str,
+                          option: str = "the cascade's CHECKPOINT") -> dict:
     """Load a detector checkpoint into ``model``; every model weight must be in the file.
 
     mmengine only logs missing keys, so a checkpoint of another architecture (an SR checkpoint,
     say) would leave an untrained detector that still produces a table.
+
+    Returns:
+        dict: the checkpoint's ``meta`` (``dataset_meta`` holds the class names), or ``{}``.
     """
     from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-    from fdsr_mm.models.detector_feature_loss import load_detector_state_dict
-    try:  # the file exists: CascadeRun.check_inputs checked it first
-        state = load_detector_state_dict(path, config, 'Detector', 'the cascade\'s CHECKPOINT')
+    from fdsr_mm.models.detector_feature_loss import load_detector_checkpoint
+    try:  # callers check that the file exists first
+        state, meta = load_detector_checkpoint(path, config, 'Detector', option)
     except (RuntimeError, EOFError, OSError, ValueError) as e:  # truncated, not a checkpoint
         raise CascadeError(f'Detector checkpoint {path} cannot be read ({type(e).__name__}: '
                            f'{str(e).splitlines()[0]}): pass an intact checkpoint.') from None
     model = model.module if is_model_wrapper(model) else model
     _model_keys_check(model.state_dict(), state, path, config)
     _load_checkpoint_to_model(model, dict(state_dict=state), strict=False)
+    return meta
 
 
 def _loader_position(pipeline: List[dict]) -> int:
