@@ -9,7 +9,12 @@ equals ``VOCMetric``'s mAP.
 
 :class:`DumpVOCPerImage` is an mmdet metric the cascade adds beside ``VOCMetric``: it keeps
 exactly what ``VOCMetric.process`` keeps (GT boxes in the test image's pixels, xyxy; detections
-per class, ``(n, 5)`` xyxy + score) and writes it, with the image ids, to a pickle.
+per class, ``(n, 5)`` xyxy + score) and writes it, with the image ids, to a pickle. Each kept
+record carries its own image id, so under ``--launcher pytorch`` the records gathered from all
+ranks (mmengine's ``collect_results``, dataset order) keep their images. It is configured with
+the very settings of the ``VOCMetric`` it accompanies (:func:`voc_dump_metrics`: ``eval_mode``,
+``iou_thrs``; VOCMetric's own defaults where the config leaves them out), so the records give the
+mAP the table shows.
 """
 import os
 import os.path as osp
@@ -31,29 +36,42 @@ class DumpVOCPerImage(VOCMetric):
 
     Args:
         out_file (str): The pickle to write (atomically): ``dict(img_ids, results, eval_mode,
-            iou_thrs, classes)`` where ``results[i] = (ann, dets)`` as in ``VOCMetric``.
-        eval_mode, iou_thrs: Those of the ``VOCMetric`` it accompanies.
+            iou_thrs, classes)`` where ``results[i] = (ann, dets)`` as in ``VOCMetric`` and
+            ``img_ids[i]`` is the id of the image of ``results[i]``, in dataset order.
+        **kwargs: ``VOCMetric``'s arguments (``eval_mode``, ``iou_thrs``, ...), those of the
+            ``VOCMetric`` it accompanies; left out, VOCMetric's defaults (``'11points'``, 0.5).
     """
 
     def __init__(self, out_file: str, **kwargs) -> None:
         super().__init__(**kwargs)
+        if self.scale_ranges is not None:
+            raise ValueError('DumpVOCPerImage: per-image records give the mAP over all box '
+                             f'sizes only, not per scale range ({self.scale_ranges}).')
         self.out_file = out_file
-        self.img_ids: List = []
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """Keep ``(img_id, ann, dets)`` per sample: the image id travels with its record
+        through mmengine's gathering of all ranks' results."""
+        start = len(self.results)
         super().process(data_batch, data_samples)
-        self.img_ids.extend(s.get('img_id') for s in data_samples)
+        for k, sample in enumerate(data_samples):
+            self.results[start + k] = (sample.get('img_id'), ) + tuple(self.results[start + k])
 
     def compute_metrics(self, results: list) -> dict:
-        payload = dict(img_ids=list(self.img_ids), results=list(results),
+        """Write the gathered records (all ranks', dataset order) to ``out_file``; returns {}."""
+        payload = dict(img_ids=[r[0] for r in results], results=[tuple(r[1:]) for r in results],
                        eval_mode=self.eval_mode, iou_thrs=list(self.iou_thrs),
                        classes=list(self.dataset_meta.get('classes', ())))
-        self.img_ids = []
         os.makedirs(osp.dirname(osp.abspath(self.out_file)), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(self.out_file)), suffix='.tmp')
-        with os.fdopen(fd, 'wb') as f:
-            pickle.dump(payload, f)
-        os.replace(tmp, self.out_file)
+        try:
+            with os.fdopen(fd, 'wb') as f:
+                pickle.dump(payload, f)
+            os.replace(tmp, self.out_file)
+        except BaseException:
+            if osp.exists(tmp):
+                os.remove(tmp)
+            raise
         return {}
 
 
@@ -108,6 +126,11 @@ def evaluate_voc_per_image(dump_file: str) -> VOCPerImageEval:
     coordinates), from a :class:`DumpVOCPerImage` pickle."""
     with open(dump_file, 'rb') as f:
         payload = pickle.load(f)
+    if len(payload['img_ids']) != len(payload['results']):
+        raise ValueError(
+            f"{dump_file}: {len(payload['img_ids'])} image ids for {len(payload['results'])} "
+            'per-image records (a dump of a multi-process run by fdsr_mm before the ids '
+            'travelled with the records): rerun the cascade to rewrite it.')
     gts, dets = zip(*payload['results']) if payload['results'] else ((), ())
     num_classes = len(dets[0]) if dets else 0
     records = []
@@ -125,11 +148,18 @@ def evaluate_voc_per_image(dump_file: str) -> VOCPerImageEval:
 
 
 def voc_dump_metrics(evaluators: List[dict], out_file: str) -> List[Dict]:
-    """A :class:`DumpVOCPerImage` config for the first ``VOCMetric`` mAP config, or none."""
+    """A :class:`DumpVOCPerImage` config beside the first ``VOCMetric`` mAP config, or none.
+
+    The dump gets every setting of that ``VOCMetric`` config (``eval_mode``, ``iou_thrs``, ...);
+    what the config leaves out takes ``VOCMetric``'s own defaults, as the dump is a
+    ``VOCMetric``. A ``VOCMetric`` with ``scale_ranges`` gets no dump (its mAP is not a pooled
+    mAP over all boxes), so its bootstrap verdicts read "could not be checked".
+    """
     for ev in evaluators:
         if ev.get('type') in ('VOCMetric', 'mmdet.VOCMetric') and ev.get('metric', 'mAP') in (
                 'mAP', ['mAP']):
-            return [dict(type='DumpVOCPerImage', out_file=out_file,
-                         eval_mode=ev.get('eval_mode', 'area'),
-                         iou_thrs=ev.get('iou_thrs', 0.5))]
+            if ev.get('scale_ranges') is not None:
+                return []
+            settings = {k: v for k, v in dict(ev).items() if k not in ('type', 'prefix')}
+            return [dict(settings, type='DumpVOCPerImage', out_file=out_file)]
     return []
