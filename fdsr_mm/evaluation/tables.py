@@ -6,7 +6,9 @@ A *cascade result* is the dict :func:`fdsr_mm.apis.run_cascade` returns and writ
     dict(detector=dict(name, config, checkpoint), metric='coco' | 'voc', scale=4,
          degradation='bicubic-matlab' | 'realistic-v1-seed0' (the cache key), degradation_name=
          'bicubic' | 'realistic', degradation_seed=None | int (random degradations),
-         dataset=dict(num_images, num_evaluated, failed_images=[dict(file, reason)], ...),
+         hr_size=None | [w, h], tiling=dict(tile, tile_pad) (SR inference tiles, LR px),
+         dataset=dict(type, data_root, ann_file, num_images, num_evaluated,
+                      failed_images=[dict(file, reason)], ...),
          methods=dict(<method>=dict(iq=dict(psnr, psnr_y, ssim, fsim, fsimc) or {},
                                     det=dict(AP, AP50, AP75, APS, APM, APL) or dict(mAP),
                                     sr_seconds, det_seconds, det_iter_seconds)),
@@ -23,8 +25,19 @@ Non-finite floats (PSNR of identical images) are stored in JSON as the strings `
 Tables (FDSR paper, Tables 1-3):
     * Table 1 (COCO, one detector): methods as columns; rows PSNR, FSIM, AP, AP0.5, AP0.75, APS,
       APM, APL, then the extra image-quality rows PSNR-Y, SSIM, FSIMc.
-    * Table 2 (several detectors): one row per detector, its AP under every method.
+    * Table 2 (several detectors): one row per detector, its AP under every method. Rows are
+      comparable only when made under the same settings (:func:`run_settings`: scale,
+      degradation, HR size, image set, tiling, each method's weights); :func:`merge_tables`
+      refuses others unless told to state each row's settings under the table.
     * Table 3 (VOC, SSD): one row per method; PSNR, FSIM, mAP.
+
+Image quality (caption of Tables 1 and 3): the SR result quantised to uint8 against the
+mod-cropped HR image, ``scale`` pixels shaved from every border; PSNR over the R, G, B channels
+([0, 255]); PSNR-Y on the BT.601 luma; SSIM is the mean over the R, G, B channels of the
+MATLAB-compatible SSIM (11x11 Gaussian window, sigma 1.5, [0, 255]; equal to scikit-image's
+``structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+data_range=255, channel_axis=2)`` on the same crop), not SSIM on Y; FSIM on the YIQ luminance,
+FSIMc with I and Q.
 """
 import csv
 import io
@@ -137,6 +150,14 @@ def _degradation(result: dict) -> str:
     return text if seed is None else f'{text} (seed {seed})'
 
 
+def iq_caption(scale: int) -> str:
+    """The image-quality caption line: which images, which crop, which SSIM."""
+    return (f'Image quality: SR (uint8) vs mod-cropped HR, {scale} px shaved from every border; '
+            'PSNR over R, G, B; PSNR-Y on BT.601 luma; SSIM = mean over the R, G, B channels of '
+            'MATLAB-compatible SSIM (11x11 Gaussian window, sigma 1.5, [0, 255]), not SSIM on '
+            'Y; FSIM on YIQ luminance, FSIMc with chroma.')
+
+
 def _footer(result: dict) -> str:
     ds = result['dataset']
     lines = [f"\nDetector: {result['detector']['name']} ({result['detector']['config']}); "
@@ -152,6 +173,8 @@ def _footer(result: dict) -> str:
     if ds.get('modcropped_images'):
         lines.append(f"{ds['modcropped_images']} image(s) mod-cropped to a multiple of "
                      f"{result['scale']}.")
+    if any(r.get('iq') for r in result['methods'].values()):
+        lines.append(iq_caption(result['scale']))
     notes = {m: r['det']['note'] for m, r in result['methods'].items()
              if r.get('det', {}).get('note')}
     for note in dict.fromkeys(notes.values()):
@@ -181,8 +204,94 @@ def table3(result: dict) -> Dict[str, str]:
     return dict(markdown=_markdown(header, rows) + _footer(result), csv=_csv(header, rows))
 
 
+#: Settings that must agree between the rows of one Table 2, in the order they are shown.
+SETTING_NAMES = ('scale', 'degradation', 'HR size', 'image set', 'images evaluated', 'tiling')
+
+
+def run_settings(result: dict) -> Dict[str, str]:
+    """What a cascade result was measured under, as text: ``{setting: value}``.
+
+    The keys are :data:`SETTING_NAMES`, then ``'method <name>'`` for each SR method with a
+    config (its ``config:checkpoint``). A setting a result does not record reads
+    ``'not recorded'``.
+    """
+    ds = result.get('dataset') or {}
+    hr_size = result.get('hr_size')
+    tiling = result.get('tiling')
+    failed = sorted(f['file'] for f in ds.get('failed_images') or [])
+    evaluated = f"{ds.get('num_evaluated', '?')} of {ds.get('num_images', '?')}"
+    if failed:
+        evaluated += ' (excluded: ' + ', '.join(failed) + ')'
+    if tiling is None:
+        tiles = 'not recorded'
+    elif tiling.get('tile') is None:
+        tiles = 'whole images'
+    else:
+        tiles = f"tile {tiling['tile']} LR px, pad {tiling.get('tile_pad')}"
+    image_set = ' '.join(str(ds[k]) for k in ('type', 'data_root', 'ann_file') if ds.get(k))
+    out = {'scale': f"x{result.get('scale', '?')}",
+           'degradation': result.get('degradation') or _degradation(result),
+           'HR size': 'not resized' if hr_size is None else 'resized to {}x{}'.format(*hr_size),
+           'image set': image_set or 'not recorded',
+           'images evaluated': evaluated,
+           'tiling': tiles}
+    for name, m in result.get('methods', {}).items():
+        spec = m.get('spec') or {}
+        if spec.get('config'):
+            out[f'method {name}'] = f"{spec['config']}:{spec.get('checkpoint')}"
+    return out
+
+
+def settings_conflict(results: Sequence[dict]) -> Optional[tuple]:
+    """The first setting two results disagree on: ``(i, j, setting, value_i, value_j)``, or None.
+
+    Every setting of :data:`SETTING_NAMES` is compared with the first result's; a method's
+    weights with those of the first result that has that method.
+    """
+    settings = [run_settings(r) for r in results]
+    for j in range(1, len(settings)):
+        for name in SETTING_NAMES:
+            if settings[j][name] != settings[0][name]:
+                return 0, j, name, settings[0][name], settings[j][name]
+    first = {}
+    for j, st in enumerate(settings):
+        for name, value in st.items():
+            if not name.startswith('method '):
+                continue
+            i = first.setdefault(name, j)
+            if settings[i][name] != value:
+                return i, j, name, settings[i][name], value
+    return None
+
+
+def _differing(settings: Sequence[Dict[str, str]]) -> List[str]:
+    """Names of the settings whose values differ between rows; a method's weights count only
+    between the rows that have that method."""
+    names = list(dict.fromkeys(n for st in settings for n in st))
+    return [n for n in names if len({st[n] for st in settings if n in st}) > 1]
+
+
+def _settings_footer(results: Sequence[dict]) -> List[str]:
+    """Caption lines: the settings all rows share, then each row's own where they differ."""
+    settings = [run_settings(r) for r in results]
+    differ = _differing(settings)
+    shared = [f'{n} {settings[0][n]}' for n in SETTING_NAMES
+              if n not in differ and settings[0][n] != 'not recorded']
+    lines = ['', 'Every row: ' + '; '.join(shared) + '.'] if shared else ['']
+    if differ:
+        lines.append('Rows made under DIFFERENT settings (' + ', '.join(differ) +
+                     '): their numbers are not comparable with each other.')
+        lines += [f"- {r['detector']['name']}: " + '; '.join(
+            f"{n} {st.get(n, '-')}" for n in differ) for r, st in zip(results, settings)]
+    return lines
+
+
 def table2(results: Sequence[dict], methods: Optional[Sequence[str]] = None) -> Dict[str, str]:
     """Table 2: detectors as rows, methods as columns, AP (COCO) or mAP (VOC) in each cell.
+
+    The caption states the settings all rows share; where rows differ (see
+    :func:`settings_conflict`), it lists each row's settings and the CSV gets a ``Settings``
+    column.
 
     Args:
         results: Cascade results of several detectors (one ``results.json`` each).
@@ -198,7 +307,15 @@ def table2(results: Sequence[dict], methods: Optional[Sequence[str]] = None) -> 
         key = 'AP' if r['metric'] == 'coco' else 'mAP'
         rows.append([r['detector']['name'], key] + [
             _cell(r, m, 'det', key) if m in r['methods'] else '-' for m in methods])
-    return dict(markdown=_markdown(header, rows), csv=_csv(header, rows))
+    csv_header, csv_rows = header, rows
+    settings = [run_settings(r) for r in results]
+    differ = _differing(settings)
+    if differ:
+        csv_header = header + ['Settings']
+        csv_rows = [row + ['; '.join(f"{n} {st.get(n, '-')}" for n in differ)]
+                    for row, st in zip(rows, settings)]
+    footer = '\n'.join(_settings_footer(results)) + '\n'
+    return dict(markdown=_markdown(header, rows) + footer, csv=_csv(csv_header, csv_rows))
 
 
 def write_tables(result: dict, out_dir: str) -> Dict[str, str]:
@@ -219,13 +336,29 @@ def write_tables(result: dict, out_dir: str) -> Dict[str, str]:
 
 
 def merge_tables(result_files: Sequence[str], out_dir: str,
-                 methods: Optional[Sequence[str]] = None) -> Dict[str, str]:
-    """Merge per-detector ``results.json`` files into Table 2 (``table2.{md,csv,json}``)."""
+                 methods: Optional[Sequence[str]] = None,
+                 allow_mixed_settings: bool = False) -> Dict[str, str]:
+    """Merge per-detector ``results.json`` files into Table 2 (``table2.{md,csv,json}``).
+
+    Raises:
+        ToolError: Two results made under different settings (:func:`settings_conflict`),
+            naming both files and the setting; with ``allow_mixed_settings`` they are merged
+            and the table states each row's settings instead.
+    """
+    from fdsr_mm.utils.cli_errors import ToolError
     results = [load_results(p) for p in result_files]
+    conflict = settings_conflict(results)
+    if conflict is not None and not allow_mixed_settings:
+        i, j, name, a, b = conflict
+        raise ToolError(f'refusing to merge results of different {name} into one table: '
+                        f'{a!r} vs {b!r}', f'{result_files[i]} vs {result_files[j]}',
+                        'merge runs made under one setting, or pass --allow-mixed-settings to '
+                        "state each row's settings under the table")
     tab = table2(results, methods)
     paths = dict(json=osp.join(out_dir, 'table2.json'), markdown=osp.join(out_dir, 'table2.md'),
                  csv=osp.join(out_dir, 'table2.csv'))
-    dump_json(dict(sources=list(result_files), results=results), paths['json'])
+    dump_json(dict(sources=list(result_files), results=results,
+                   settings=[run_settings(r) for r in results]), paths['json'])
     atomic_write_text(paths['markdown'], tab['markdown'])
     atomic_write_text(paths['csv'], tab['csv'])
     return paths

@@ -1,8 +1,15 @@
 """Paper-shaped tables: rows/columns as in the FDSR paper, inf handled, atomic JSON round trip."""
 import math
 import os
+import os.path as osp
+import subprocess
+import sys
 
-from fdsr_mm.evaluation import load_results, merge_tables, table1, table2, table3, write_tables
+import numpy as np
+import pytest
+
+from fdsr_mm.evaluation import (dump_json, load_results, merge_tables, table1, table2, table3,
+                                write_tables)
 
 
 def _result(name='faster-rcnn_r50_fpn_1x_coco', metric='coco', ap=26.5):
@@ -58,3 +65,135 @@ def test_write_and_merge_are_atomic_and_round_trip(tmp_path):
     assert md[2] == '| faster-rcnn_r50_fpn_1x_coco | AP | 26.5 | 26.5 | 26.5 | - |'
     assert md[3] == '| retinanet_r50_fpn_1x_coco | AP | 25.7 | 25.7 | 25.7 | - |'
     assert table2([_result()])['csv'].splitlines()[1].startswith('faster-rcnn_r50_fpn_1x_coco,AP')
+
+
+# --- Table 2 only merges rows made under one setting (issue 18.13) -----------------------------
+
+def _run(name='faster-rcnn_r50_fpn_1x_coco', ap=26.5, **changes):
+    """A cascade result as run_cascade records it (settings included), with ``changes``."""
+    r = _result(name=name, ap=ap)
+    r.update(degradation='bicubic-matlab', degradation_name='bicubic', degradation_seed=None,
+             hr_size=None, tiling=dict(tile=200, tile_pad=16))
+    r['dataset'].update(type='CocoDataset', data_root='data/coco/', ann_file='ann/val.json')
+    r['methods']['fdsr'] = dict(iq={}, det=dict(r['methods']['hr']['det']),
+                                spec=dict(kind='model', config='fdsr.py', checkpoint='fdsr.pth'))
+    for key, value in changes.items():
+        if key in ('num_evaluated', 'ann_file'):
+            r['dataset'][key] = value
+        elif key == 'checkpoint':
+            r['methods']['fdsr']['spec']['checkpoint'] = value
+        else:
+            r[key] = value
+    return r
+
+
+MIXED = [  # (change, setting named in the error, its two values as shown)
+    (dict(scale=2), 'scale', ('x4', 'x2')),
+    (dict(degradation='realistic-v1-seed0', degradation_name='realistic', degradation_seed=0),
+     'degradation', ('bicubic-matlab', 'realistic-v1-seed0')),
+    (dict(hr_size=[300, 300]), 'HR size', ('not resized', 'resized to 300x300')),
+    (dict(ann_file='ann/other.json'), 'image set',
+     ('CocoDataset data/coco/ ann/val.json', 'CocoDataset data/coco/ ann/other.json')),
+    (dict(num_evaluated=3), 'images evaluated',
+     ('4 of 5 (excluded: a/bad.jpg)', '3 of 5 (excluded: a/bad.jpg)')),
+    (dict(tiling=dict(tile=None, tile_pad=16)), 'tiling',
+     ('tile 200 LR px, pad 16', 'whole images')),
+    (dict(checkpoint='other.pth'), 'method fdsr', ('fdsr.py:fdsr.pth', 'fdsr.py:other.pth')),
+]
+
+
+@pytest.mark.parametrize('change,setting,values', MIXED, ids=[m[1] for m in MIXED])
+def test_merge_refuses_rows_of_different_settings_naming_both_files(tmp_path, change, setting,
+                                                                     values):
+    from fdsr_mm.utils import ToolError
+    a, b = str(tmp_path / 'a' / 'results.json'), str(tmp_path / 'b' / 'results.json')
+    dump_json(_run(), a)
+    dump_json(_run(name='retinanet_r50_fpn_1x_coco', ap=25.7, **change), b)
+    out = str(tmp_path / 't2')
+    with pytest.raises(ToolError) as err:
+        merge_tables([a, b], out)
+    text = str(err.value)
+    assert '\n' not in text and f'different {setting} ' in text and f'({a} vs {b})' in text
+    assert f'{values[0]!r} vs {values[1]!r}' in text and '--allow-mixed-settings' in text
+    assert not os.path.exists(out)  # nothing written
+    # allowed explicitly: every row states its own value of what differs
+    paths = merge_tables([a, b], out, allow_mixed_settings=True)
+    md = open(paths['markdown']).read()
+    assert f'DIFFERENT settings ({setting})' in md
+    assert f'- faster-rcnn_r50_fpn_1x_coco: {setting} {values[0]}' in md
+    assert f'- retinanet_r50_fpn_1x_coco: {setting} {values[1]}' in md
+    csv_lines = open(paths['csv']).read().splitlines()
+    assert csv_lines[0].endswith(',Settings') and csv_lines[2].endswith(f'{setting} {values[1]}')
+    assert load_results(paths['json'])['settings'][1][setting] == values[1]
+
+
+def test_merge_of_one_setting_states_it_under_the_table(tmp_path):
+    a, b = str(tmp_path / 'a' / 'results.json'), str(tmp_path / 'b' / 'results.json')
+    first = _run()  # a method only one row has (the study's Fig. 3 variants) is no conflict
+    first['methods']['fdsr_a0'] = dict(first['methods']['fdsr'], spec=dict(
+        kind='model', config='fdsr_a0.py', checkpoint='fdsr_a0.pth'))
+    dump_json(first, a)
+    dump_json(_run(name='retinanet_r50_fpn_1x_coco', ap=25.7), b)
+    md = open(merge_tables([a, b], str(tmp_path / 't2'))['markdown']).read()
+    assert ('Every row: scale x4; degradation bicubic-matlab; HR size not resized; image set '
+            'CocoDataset data/coco/ ann/val.json; images evaluated 4 of 5 (excluded: a/bad.jpg); '
+            'tiling tile 200 LR px, pad 16.') in md
+    assert 'DIFFERENT' not in md
+    assert table2([_run(), _run(scale=2)])['markdown'].count('DIFFERENT settings (scale)') == 1
+
+
+def test_merge_tool_refusal_is_one_error_line(tmp_path):
+    a, b = str(tmp_path / 'a.json'), str(tmp_path / 'b.json')
+    dump_json(_run(), a)
+    dump_json(_run(scale=2), b)
+    tool = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
+                    'merge_cascade_tables.py')
+    out = str(tmp_path / 't2')
+    proc = subprocess.run([sys.executable, tool, a, b, '--out-dir', out], capture_output=True,
+                          text=True, env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=120)
+    assert proc.returncode == 2 and proc.stdout == '' and 'Traceback' not in proc.stderr
+    assert [line for line in proc.stderr.splitlines() if 'error' in line] == [
+        "merge_cascade_tables: error: refusing to merge results of different scale into one "
+        f"table: 'x4' vs 'x2' ({a} vs {b}): merge runs made under one setting, or pass "
+        "--allow-mixed-settings to state each row's settings under the table"]
+    proc = subprocess.run([sys.executable, tool, a, b, '--out-dir', out,
+                           '--allow-mixed-settings'], capture_output=True, text=True,
+                          env=dict(os.environ, OMP_NUM_THREADS='1'), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert '- faster-rcnn_r50_fpn_1x_coco: scale x2' in proc.stdout
+
+
+# --- The image-quality caption: which SSIM the tables show ---------------------------------------
+
+def _matlab_ssim_rgb(sr, hr, shave):
+    """Reference: Wang et al.'s SSIM as MATLAB's ssim_index (11x11 Gaussian window, sigma 1.5,
+    K = (0.01, 0.03), L = 255, valid region) per channel on the shaved crop, RGB mean. Written
+    with scipy's Gaussian filter, independent of MMagic's cv2 code."""
+    from scipy.ndimage import gaussian_filter
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    out = []
+    for ch in range(3):
+        x = sr[shave:-shave, shave:-shave, ch].astype(np.float64)
+        y = hr[shave:-shave, shave:-shave, ch].astype(np.float64)
+        f = (lambda im: gaussian_filter(im, 1.5, truncate=3.5)[5:-5, 5:-5])  # 11x11, valid
+        mx, my = f(x), f(y)
+        vx, vy, cxy = f(x * x) - mx ** 2, f(y * y) - my ** 2, f(x * y) - mx * my
+        out.append(np.mean((2 * mx * my + c1) * (2 * cxy + c2) /
+                           ((mx ** 2 + my ** 2 + c1) * (vx + vy + c2))))
+    return float(np.mean(out))
+
+
+def test_tables_caption_says_which_ssim_and_it_is_the_rgb_mean_on_the_shaved_crop():
+    from fdsr_mm.evaluation import ssim_rgb
+    for tab in (table1(_result()), table3(_result(metric='voc'))):
+        assert ('4 px shaved from every border' in tab['markdown'] and
+                'SSIM = mean over the R, G, B channels of MATLAB-compatible SSIM (11x11 '
+                'Gaussian window, sigma 1.5, [0, 255]), not SSIM on Y' in tab['markdown'])
+    no_iq = _result()
+    for m in no_iq['methods'].values():
+        m['iq'] = {}
+    assert 'Image quality' not in table1(no_iq)['markdown']
+    rng = np.random.default_rng(0)
+    hr = rng.integers(0, 256, (40, 48, 3)).astype(np.uint8)
+    sr = np.clip(hr.astype(int) + rng.integers(-30, 31, hr.shape), 0, 255).astype(np.uint8)
+    assert ssim_rgb(sr, hr, shave=4) == pytest.approx(_matlab_ssim_rgb(sr, hr, 4), abs=1e-12)

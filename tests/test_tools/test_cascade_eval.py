@@ -49,7 +49,8 @@ def test_cli_tables_and_merge(tiny, capsys):
     t2 = str(root / 'table2')
     assert merge_cascade_tables.main([*outs, '--out-dir', t2]) == 0
     md = open(osp.join(t2, 'table2.md')).read().splitlines()
-    assert md[0] == '| Detector | Metric | hr | bicubic |' and len(md) == 4
+    assert md[0] == '| Detector | Metric | hr | bicubic |' and len(md) == 6
+    assert md[5].startswith('Every row: scale x4; degradation bicubic-matlab;')
 
 
 def test_cli_clear_errors(tiny, capsys):

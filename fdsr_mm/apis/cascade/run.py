@@ -189,6 +189,7 @@ class CascadeRun:
             degradation_name=o.degradation, degradation_seed=(
                 o.degradation_seed if DEGRADATIONS[o.degradation].seeded else None),
             hr_size=list(self.hr_size) if self.hr_size else None,
+            tiling=dict(tile=o.tile, tile_pad=o.tile_pad),
             dataset=dict(type=self.ds_type, data_root=self.ds_cfg.get('data_root'),
                          ann_file=self.ds_cfg.get('ann_file'), num_listed=self.num_listed,
                          num_images=len(self.data_list), num_evaluated=len(prep['index']),
