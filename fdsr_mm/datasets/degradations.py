@@ -93,13 +93,6 @@ def _bicubic(img: np.ndarray, scale: int, rng, channel_order: str) -> np.ndarray
     return bicubic_downsample(img, scale)
 
 
-@register_degradation('bicubic-matlab-uint8', cache_tag='bicubic-matlab-uint8', seeded=False)
-def _bicubic_matlab_uint8(img: np.ndarray, scale: int, rng, channel_order: str) -> np.ndarray:
-    """(H, W[, C]) uint8 -> (H/scale, W/scale[, C]) uint8: MATLAB ``imresize`` on uint8, rounded
-    between the passes (:func:`~fdsr_mm.datasets.transforms.bicubic_downsample_matlab_uint8`)."""
-    return bicubic_downsample_matlab_uint8(img, scale)
-
-
 def sample_realistic_params(rng: np.random.Generator) -> dict:
     """Draw the parameters of one ``realistic`` degradation (ranges vs Real-ESRGAN's first order).
 
@@ -191,6 +184,13 @@ def realistic_degradation(img: np.ndarray, scale: int, rng: np.random.Generator,
     return jpeg_compress(lr, p['jpeg_quality'], channel_order)
 
 
+@register_degradation('bicubic-matlab-uint8', cache_tag='bicubic-matlab-uint8', seeded=False)
+def _bicubic_matlab_uint8(img: np.ndarray, scale: int, rng, channel_order: str) -> np.ndarray:
+    """(H, W[, C]) uint8 -> (H/scale, W/scale[, C]) uint8: MATLAB ``imresize`` on uint8, rounded
+    between the passes (:func:`~fdsr_mm.datasets.transforms.bicubic_downsample_matlab_uint8`)."""
+    return bicubic_downsample_matlab_uint8(img, scale)
+
+
 def degrade(img: np.ndarray, scale: int, name: str = 'bicubic', seed: int = 0, key: str = '',
             channel_order: str = 'rgb', rng: np.random.Generator = None) -> np.ndarray:
     """Make the LR image of one HR image with the degradation ``name``.
@@ -199,8 +199,8 @@ def degrade(img: np.ndarray, scale: int, name: str = 'bicubic', seed: int = 0, k
         img: (H, W, 3) or (H, W) uint8 in [0, 255], any channel order; H and W multiples of
             ``scale`` (mod-crop first).
         scale: Integer downsampling factor.
-        name: A registered degradation (``DEGRADATIONS``): 'bicubic', 'bicubic-matlab-uint8' or
-            'realistic'.
+        name: A registered degradation (``DEGRADATIONS``): 'bicubic', 'realistic' or
+            'bicubic-matlab-uint8'.
         seed, key: Seed and per-file key (:func:`degradation_key`) of the image's generator.
         channel_order: 'rgb' or 'bgr', the order of ``img`` (used by JPEG only).
         rng: A generator to draw from instead of ``(seed, key)``'s.
@@ -232,7 +232,7 @@ class Degradation(BaseTransform):
 
     Args:
         scale (int): Downsampling factor.
-        name (str): A registered degradation ('bicubic', 'bicubic-matlab-uint8', 'realistic').
+        name (str): A registered degradation ('bicubic', 'realistic', 'bicubic-matlab-uint8').
             Default: 'realistic'.
         seed (int): Seed of the per-file generators. Default: 0.
         per_call_random (bool): False (evaluation): the draws depend on (seed, file) only, so
