@@ -52,6 +52,55 @@ def set_loss_mode(detector: nn.Module) -> nn.Module:
     return detector
 
 
+#: Detector configs whose "untrained task network" warning this process has logged.
+_WARNED_UNTRAINED = set()
+
+
+def warn_untrained(detector_config: str) -> bool:
+    """Log, once per process and detector config, one WARNING line: the task network is a
+    randomly initialised (untrained) detector, and what that means for the SR metrics.
+
+    Returns:
+        bool: Whether the line was logged now (False: already logged for this config).
+    """
+    if detector_config in _WARNED_UNTRAINED:
+        return False
+    _WARNED_UNTRAINED.add(detector_config)
+    MMLogger.get_current_instance().warning(
+        f'DetectorTaskLoss: the task network ({detector_config}) is randomly initialised '
+        '(UNTRAINED: no task_loss.checkpoint), so the task loss pulls the SR images toward '
+        'whatever a random detector responds to and PSNR/SSIM stay low (about 12 dB PSNR on '
+        'the tiny smoke config): expected for a smoke test, meaningless as a TDSR result; set '
+        'task_loss.checkpoint to a trained detector for real numbers.')
+    return True
+
+
+def check_boxes_have_area(gt_instances: List[InstanceData]) -> None:
+    """Refuse boxes without area before they reach the detector.
+
+    A zero-size (or inverted, or non-finite) target box makes the detector's box regression
+    loss inf (``log(0)`` in the delta encoding), which would stop training as a "non-finite
+    loss" that looks like a learning-rate problem.
+
+    Args:
+        gt_instances: per image ``bboxes`` (K, 4) xyxy in pixels.
+
+    Raises:
+        ValueError: naming the batch image, the number of such boxes and one of them.
+    """
+    for i, inst in enumerate(gt_instances):
+        boxes = inst.bboxes.reshape(-1, 4)
+        bad = ~torch.isfinite(boxes).all(dim=1) | (boxes[:, 2] <= boxes[:, 0]) | \
+            (boxes[:, 3] <= boxes[:, 1])
+        if bool(bad.any()):
+            raise ValueError(
+                f'DetectorTaskLoss: image {i} of the batch has {int(bad.sum())} target boxes '
+                f'without area, e.g. {[round(float(v), 2) for v in boxes[bad][0]]} (xyxy): the '
+                "detector's box loss of such a target is inf. Clip or drop them in the data "
+                '(SRDetectionDataset does so for the annotation files; check transforms that '
+                'move boxes).')
+
+
 @MODELS.register_module()
 class DetectorTaskLoss(nn.Module):
     """Task loss of TDSR (Haris et al., 2018): a frozen mmdet detector's own ``loss()``.
@@ -102,7 +151,8 @@ class DetectorTaskLoss(nn.Module):
         detector_cfg_options (dict, optional): ``--cfg-options``-style overrides of that
             config, e.g. a small test backbone.
         checkpoint (str, optional): model-zoo checkpoint holding every detector weight. None
-            keeps the random init (tests only; a warning is logged).
+            keeps the random init (smoke tests only; :func:`warn_untrained` logs one WARNING
+            line saying so and what it means for PSNR; ``self.trained`` is False).
         loss_weight (float): gamma.
     """
 
@@ -129,12 +179,12 @@ class DetectorTaskLoss(nn.Module):
         self.register_buffer('std', std.view(1, 3, 1, 1), persistent=False)
 
         detector = self._build_detector(cfg.model)
-        if checkpoint is not None:
+        #: Whether the task network holds trained weights (``checkpoint`` loaded).
+        self.trained = checkpoint is not None
+        if self.trained:
             self._load_weights(detector, checkpoint)
         else:
-            MMLogger.get_current_instance().warning(
-                f'DetectorTaskLoss: no checkpoint for {detector_config}; the task network is '
-                'a RANDOMLY initialised detector (only meaningful in tests).')
+            warn_untrained(detector_config)
         detector.requires_grad_(False)
         # Deliberately not a registered submodule: see the class docstring.
         self.__dict__['_detector'] = set_loss_mode(detector)
@@ -247,6 +297,7 @@ class DetectorTaskLoss(nn.Module):
         """
         if len(gt_instances) != sr.shape[0]:
             raise ValueError(f'{sr.shape[0]} SR images but {len(gt_instances)} gt_instances')
+        check_boxes_have_area(gt_instances)
         inputs = self.to_detector_input(sr)
         samples = self.data_samples(gt_instances, tuple(sr.shape[-2:]),
                                     tuple(inputs.shape[-2:]), sr.device)

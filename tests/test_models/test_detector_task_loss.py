@@ -1,11 +1,16 @@
 """DetectorTaskLoss (TDSR): a frozen detector's own loss() on SR images, in the FDSR restorer."""
 import copy
+import glob
+import logging
+import os.path as osp
+import uuid
 
 import cv2
 import numpy as np
 import pytest
 import torch
 from conftest import C4_CONFIG, TINY_C4, save_mmdet_checkpoint
+from mmengine import MMLogger
 from mmengine.dataset import Compose
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
@@ -313,3 +318,73 @@ def test_gamma_only_restorer_builds_and_trains(tiny_ssd):
         model(**model.data_preprocessor(no_boxes, training=True), mode='loss')
     with pytest.raises(ValueError, match='non-zero'):
         build_restorer(alpha=0., beta=0., gamma=0., task=tiny_ssd)
+
+
+class _Records(logging.Handler):
+    """Collects the records of a logger (added to a fresh, current MMLogger)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def _current_logger_records():
+    logger = MMLogger.get_instance(f'test_task_loss_{uuid.uuid4().hex}')  # now the current one
+    handler = _Records()
+    logger.addHandler(handler)
+    return handler.records
+
+
+def test_untrained_task_network_is_said_once_in_the_log(tiny_ssd):
+    """The tiny smoke config runs TDSR through a random detector (PSNR ~12 dB): the log says
+    so, in one WARNING line, once, with what it means for PSNR."""
+    from fdsr_mm.models import detector_task_loss
+    detector_task_loss._WARNED_UNTRAINED.discard(SSD_CONFIG)
+    records = _current_logger_records()
+    untrained = [MODELS.build(dict(type='DetectorTaskLoss', detector_config=SSD_CONFIG,
+                                   detector_cfg_options=TINY_SSD)) for _ in range(2)]
+    assert not untrained[0].trained and build_loss(tiny_ssd).trained
+    lines = [r.getMessage() for r in records if r.levelno == logging.WARNING]
+    said = [m for m in lines if 'UNTRAINED' in m]
+    assert len(said) == 1, lines
+    assert 'randomly initialised' in said[0] and 'PSNR' in said[0] and '\n' not in said[0]
+    assert SSD_CONFIG in said[0]
+
+
+def test_zero_size_target_is_refused_before_the_loss_turns_inf(tiny_ssd):
+    """A VOC box entirely outside its image ends as a zero-width box at the border after mmdet's
+    Resize (clip_object_border): SSD's box loss of it is inf, which would stop training as a
+    non-finite loss; the task loss names the box instead."""
+    loss = build_loss(tiny_ssd)
+    imgs, boxes = images_and_boxes(1, 300, 300)
+    boxes[0].bboxes[1] = torch.tensor([300., 50., 300., 120.])
+    sr = torch.stack([torch.from_numpy(i).permute(2, 0, 1) for i in imgs]).float() / 255.
+    inputs = loss.to_detector_input(sr)
+    raw = loss.detector.loss(inputs, loss.data_samples(boxes, (300, 300), (300, 300), 'cpu'))
+    assert not torch.isfinite(loss.detector.parse_losses(raw)[0])  # the fault, unchecked
+    with pytest.raises(ValueError, match=r'image 0 of the batch has 1 target boxes without '
+                                         r'area, e\.g\. \[300\.0, 50\.0, 300\.0, 120\.0\]'):
+        loss(sr, boxes)
+
+
+def test_tiny_tdsr_config_says_in_its_run_log_that_the_task_network_is_untrained(tmp_path):
+    """The smoke config (task_loss.checkpoint=None) as a real Runner builds it: the run's log
+    file holds the WARNING line."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from conftest import REPO_ROOT
+    from fdsr_mm.models import detector_task_loss
+    cfg = Config.fromfile(osp.join(
+        REPO_ROOT, 'configs/tdsr/tdsr_dbpn-tiny_x4_ssd-tiny-a1g0.1_1xb4-200i_synthetic-voc.py'))
+    detector_task_loss._WARNED_UNTRAINED.discard(cfg.model.task_loss.detector_config)
+    cfg.work_dir = str(tmp_path)
+    cfg.experiment_name = f'untrained_{uuid.uuid4().hex}'
+    runner = Runner.from_cfg(cfg)  # builds the model (and its task loss); no data is read
+    assert not runner.model.task_loss.trained
+    logs = glob.glob(osp.join(runner.log_dir, '*.log'))
+    text = open(logs[0]).read()
+    assert 'WARNING' in text and 'randomly initialised (UNTRAINED' in text and 'PSNR' in text
