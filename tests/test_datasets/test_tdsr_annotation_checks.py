@@ -17,7 +17,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 import fdsr_mm  # noqa: F401  (registers the datasets and transforms)
-from fdsr_mm.datasets.sr_detection_dataset import clip_instances
+from fdsr_mm.datasets.annotation_checks import clip_instances
 from fdsr_mm.datasets.synthetic_coco import SYNTHETIC_COCO_CLASSES, write_synthetic_coco
 from fdsr_mm.datasets.synthetic_voc import write_synthetic_voc
 from fdsr_mm.utils import ToolError
