@@ -36,7 +36,8 @@ def declared_receptive_field(generator: torch.nn.Module) -> Optional[int]:
 
 
 def default_tile_pad(generator: torch.nn.Module) -> int:
-    """The tile pad of the rule above: the declared receptive field, else :data:`DEFAULT_TILE_PAD`."""
+    """The tile pad of the rule above: the declared receptive field, else
+    :data:`DEFAULT_TILE_PAD`."""
     rf = declared_receptive_field(generator)
     return DEFAULT_TILE_PAD if rf is None else rf
 

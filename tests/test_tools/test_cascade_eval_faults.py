@@ -59,6 +59,13 @@ def test_refused_pickle_is_one_line(tiny, capsys):
     err = _one_line(capsys, evil, 'refused to load', 'system')
     assert 'weights_only' not in err
     _no_work(out)
+    # the same file as an SR method's checkpoint
+    sr_cfg = tiny['sr'].split('=', 1)[1].rsplit(':', 1)[0]
+    assert cascade_eval.main([tiny['cfg'], tiny['ckpt'], '--out-dir', out,
+                              '--methods', 'hr', f'evil={sr_cfg}:{evil}']) == 2
+    err = _one_line(capsys, evil, 'refused to load', 'system')
+    assert 'weights_only' not in err
+    _no_work(out)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='this machine has a GPU')
