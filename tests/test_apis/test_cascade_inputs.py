@@ -3,6 +3,7 @@ of the source images, the tiling is part of the SR cache key, and images whose s
 with their annotation are refused by name."""
 import glob
 import json
+import os
 import os.path as osp
 import shutil
 
@@ -76,6 +77,17 @@ def test_a_failed_image_is_retried_once_its_file_is_fixed(setup, tmp_path):
         f.write(good)
     res = run_cascade(cfg, ckpt, ['hr', 'bicubic'], str(tmp_path / 'out'), **kw)
     assert res['dataset']['failed_images'] == [] and res['dataset']['num_evaluated'] == 3
+    # unreadable now (a folder in its place): excluded, not served from its earlier success
+    os.remove(img)
+    os.mkdir(img)
+    res = run_cascade(cfg, ckpt, ['hr', 'bicubic'], str(tmp_path / 'out'), **kw)
+    assert [f['reason'].split(':')[0] for f in res['dataset']['failed_images']] == ['unreadable']
+    os.rmdir(img)
+    with open(img, 'wb') as f:
+        f.write(good)
+    res = run_cascade(cfg, ckpt, ['hr', 'bicubic'], str(tmp_path / 'out'), **kw)
+    assert res['dataset']['failed_images'] == [] and res['dataset']['num_evaluated'] == 3
+    assert res['methods']['bicubic']['sr_seconds'] == 0  # its earlier images are reused
 
 
 def test_tiling_is_part_of_the_sr_cache_key(setup, tmp_path):

@@ -211,7 +211,10 @@ def prepare_hr(data_list: List[dict], prep_dir: str, scale: int,
     for d in data_list:
         path = d['img_path']
         rec = done.get((path, digests[path]))
-        if rec is None:  # replaced after this run prepared it (or a rank lost its records)
+        if digests[path] is None:  # unreadable now: never an (older) success record
+            rec = dict(file=path, reason=(rec or {}).get('reason') or 'unreadable',
+                       gray=False, modcropped=False)
+        elif rec is None:  # replaced after this run prepared it (or a rank lost its records)
             rec = dict(file=path, reason='changed while this run prepared it: rerun',
                        gray=False, modcropped=False)
         recs.append(rec)
