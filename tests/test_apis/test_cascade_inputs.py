@@ -141,3 +141,4 @@ def test_size_check_allows_the_mod_crop_only():
     assert size_disagreement(d, (64, 70), 4) is not None
     assert size_disagreement(d, (16, 18), 4).startswith('size mismatch: the file is 18x16')
     assert size_disagreement(dict(), (16, 18), 4) is None  # nothing to compare with
+    assert 'EXIF orientation' in size_disagreement(dict(height=72, width=64), (64, 72), 4)

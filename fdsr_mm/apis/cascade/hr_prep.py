@@ -118,8 +118,11 @@ def size_disagreement(d: dict, src_hw, scale: int) -> Optional[str]:
 
     if (crop(ann_h), crop(ann_w)) == (crop(h), crop(w)):
         return None
+    turned = (crop(ann_h), crop(ann_w)) == (crop(w), crop(h))
     return (f'size mismatch: the file is {w}x{h} (WxH), its annotation says '
-            f'{int(ann_w)}x{int(ann_h)}')
+            f'{int(ann_w)}x{int(ann_h)}' + (
+                ' (turned: the file is decoded with its EXIF orientation applied, as mmdet '
+                'loads it, and the annotation describes the stored pixels)' if turned else ''))
 
 
 def prepare_one(d: dict, prep_dir: str, scale: int, hr_size: Optional[Tuple[int, int]],
