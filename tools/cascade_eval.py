@@ -67,8 +67,13 @@ def parse_args(argv=None):
                         help='image-quality metrics (psnr psnr_y ssim fsim fsimc)')
     parser.add_argument('--tile', type=int, default=200,
                         help='LR tile size of SR inference for large images (0: never tile)')
-    parser.add_argument('--tile-pad', type=int, default=16, help='LR context around a tile')
-    parser.add_argument('--device', help='SR device (default: cuda if available, else cpu)')
+    parser.add_argument('--tile-pad', type=int, default=None,
+                        help="LR context around a tile (default: the SR generator's receptive "
+                        'field where it declares one, e.g. 21 for D-DBPN x4, which makes tiles '
+                        'exact; else 16, approximate near seams; a smaller pad than a declared '
+                        'field is refused)')
+    parser.add_argument('--device', help='SR device: cpu, cuda, cuda:N (default: cuda if '
+                        'available, else cpu)')
     parser.add_argument('--show-dir', help='write Fig. 1-style panels (methods side by side, '
                         'predicted boxes, precision/recall at IoU 0.5) here')
     parser.add_argument('--show-num', type=int,
@@ -83,7 +88,8 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None):
+def run(argv=None) -> int:
+    """The tool; a fault the user can fix raises (``run_tool`` prints it as one line)."""
     args = parse_args(argv)
     import os
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -96,23 +102,26 @@ def main(argv=None):
         dataset['ann_file'] = args.ann_file
     if args.img_prefix:
         dataset['data_prefix'] = dict(img=args.img_prefix)
-    try:
-        result = run_cascade(CascadeOptions(
-            args.config, args.checkpoint, args.methods, args.out_dir, dataset=dataset or None,
-            scale=args.scale, hr_size=args.hr_size, cache_dir=args.cache_dir, limit=args.limit,
-            iq_metrics=args.iq_metrics, tile=args.tile or None, tile_pad=args.tile_pad,
-            device=args.device, show_dir=args.show_dir, show_num=args.show_num,
-            show_score_thr=args.show_score_thr, launcher=args.launcher,
-            cfg_options=args.cfg_options, degradation=args.degradation,
-            degradation_seed=args.degradation_seed))
-    except (FileNotFoundError, ValueError) as e:  # CascadeError is a ValueError
-        print(f'cascade_eval: error: {e}', file=sys.stderr)
-        return 2
+    result = run_cascade(CascadeOptions(
+        args.config, args.checkpoint, args.methods, args.out_dir, dataset=dataset or None,
+        scale=args.scale, hr_size=args.hr_size, cache_dir=args.cache_dir, limit=args.limit,
+        iq_metrics=args.iq_metrics, tile=args.tile or None, tile_pad=args.tile_pad,
+        device=args.device, show_dir=args.show_dir, show_num=args.show_num,
+        show_score_thr=args.show_score_thr, launcher=args.launcher,
+        cfg_options=args.cfg_options, degradation=args.degradation,
+        degradation_seed=args.degradation_seed))
     if 'files' in result:
         with open(result['files']['markdown']) as f:
             print(f.read())
         print('Written:', ', '.join(osp.relpath(p) for p in result['files'].values()))
     return 0
+
+
+def main(argv=None) -> int:
+    """Exit code of the tool: 0, or 2 with one ``cascade_eval: error: ...`` line for a fault
+    the user can fix (a bad file or option, a refused pickle; see fdsr_mm.utils.run_tool)."""
+    from fdsr_mm.utils import run_tool
+    return run_tool('cascade_eval', lambda: run(argv))
 
 
 if __name__ == '__main__':

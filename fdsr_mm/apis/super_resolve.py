@@ -6,16 +6,79 @@ border, where whole-image inference sees the same zero padding), and only the co
 output is kept. When ``tile_pad`` covers the generator's receptive field, every kept output pixel
 sees exactly the inputs it sees in whole-image inference, so the two agree to float rounding
 (different summation order inside convolutions); with a smaller pad, they differ near tile seams.
+
+The rule for the pad (``tile_pad=None``, the default, applies it):
+
+* A generator that declares ``receptive_field`` (an int: how many LR pixels away an input pixel
+  still changes an output pixel; :class:`fdsr_mm.models.DBPN` does, 21 for D-DBPN x4) is tiled
+  with exactly that pad, and tiled output equals whole-image output to float rounding.
+* A generator without it (MMagic's SwinIR, RCAN, EDSR, ...) is tiled with
+  :data:`DEFAULT_TILE_PAD` LR pixels and the tiles are an approximation near the seams: RCAN's
+  channel attention pools the whole image and SwinIR's shifted windows spread across it, so no
+  pad makes them exact. :func:`measure_receptive_field` measures a convolutional generator's
+  field (pass it as ``tile_pad``, or set the attribute); whole-image inference (``tile=None``)
+  is exact for every generator.
 """
+import copy
 from typing import Optional
 
 import numpy as np
 import torch
 
+#: LR pad of tiles of a generator that declares no ``receptive_field`` (approximate tiling).
+DEFAULT_TILE_PAD = 16
+
+
+def declared_receptive_field(generator: torch.nn.Module) -> Optional[int]:
+    """The generator's ``receptive_field`` attribute (LR pixels), or None where it has none."""
+    rf = getattr(generator, 'receptive_field', None)
+    return None if rf is None else int(rf)
+
+
+def default_tile_pad(generator: torch.nn.Module) -> int:
+    """The tile pad of the rule above: the declared receptive field, else
+    :data:`DEFAULT_TILE_PAD`."""
+    rf = declared_receptive_field(generator)
+    return DEFAULT_TILE_PAD if rf is None else rf
+
+
+def measure_receptive_field(generator: torch.nn.Module, scale: int, max_radius: int = 48,
+                            seed: int = 0) -> Optional[int]:
+    """Measure how far (in LR pixels) the LR inputs of one output pixel reach.
+
+    A float64 copy of the generator runs on a random (1, 3, n, n) RGB [0, 1] LR image with
+    n = 2 * ``max_radius`` + 3; the gradient of the centre LR cell's output (its ``scale`` x
+    ``scale`` HR block, all channels) is nonzero exactly at the inputs it depends on. Far
+    inputs of a deep network change the output by less than a float64 ulp (a perturbation
+    would miss them) but still give a nonzero gradient, so the result is the structural field
+    of the architecture (barring weights that are exactly zero).
+
+    Returns:
+        int: the largest Chebyshev distance (LR pixels) from the centre to an input it depends
+        on, i.e. the smallest exact ``tile_pad``; None when the dependence reaches the border of
+        the probe (a global operation such as channel attention, or a field larger than
+        ``max_radius``).
+    """
+    net = copy.deepcopy(generator).cpu().double().eval()
+    n = 2 * max_radius + 3
+    c = n // 2
+    g = torch.Generator().manual_seed(seed)
+    lr = torch.rand(1, 3, n, n, generator=g, dtype=torch.float64, requires_grad=True)
+    with torch.enable_grad():
+        out = net(lr)
+        _check_shape(out, 1, n * scale, n * scale)
+        out[..., c * scale:(c + 1) * scale, c * scale:(c + 1) * scale].sum().backward()
+    cells = (lr.grad[0] != 0).any(0).nonzero()
+    if len(cells) == 0:
+        return 0
+    radius = int((cells - c).abs().max())
+    return None if radius > max_radius else radius
+
 
 @torch.no_grad()
 def super_resolve_tensor(generator: torch.nn.Module, lr: torch.Tensor, scale: int,
-                         tile: Optional[int] = None, tile_pad: int = 16) -> torch.Tensor:
+                         tile: Optional[int] = None,
+                         tile_pad: Optional[int] = None) -> torch.Tensor:
     """Run ``generator`` on ``lr``, whole or in tiles.
 
     Args:
@@ -23,7 +86,8 @@ def super_resolve_tensor(generator: torch.nn.Module, lr: torch.Tensor, scale: in
         lr: (N, 3, h, w), RGB in [0, 1], any h, w (no divisibility needed).
         scale: The generator's upscaling factor.
         tile: LR tile size, or None for whole-image inference.
-        tile_pad: LR pixels of context around each tile.
+        tile_pad: LR pixels of context around each tile; None: :func:`default_tile_pad` (the
+            generator's declared receptive field, which makes tiling exact, else 16).
 
     Returns:
         Tensor: (N, 3, h*scale, w*scale), RGB, as the generator returns it (not clamped).
@@ -33,6 +97,8 @@ def super_resolve_tensor(generator: torch.nn.Module, lr: torch.Tensor, scale: in
         out = generator(lr)
         _check_shape(out, n, h * scale, w * scale)
         return out
+    if tile_pad is None:
+        tile_pad = default_tile_pad(generator)
     if tile <= 0 or tile_pad < 0:
         raise ValueError(f'tile must be > 0 and tile_pad >= 0, got {tile}, {tile_pad}.')
     out = lr.new_zeros(n, c, h * scale, w * scale)
@@ -50,7 +116,7 @@ def super_resolve_tensor(generator: torch.nn.Module, lr: torch.Tensor, scale: in
 
 
 def super_resolve_image(generator: torch.nn.Module, img: np.ndarray, scale: int,
-                        tile: Optional[int] = None, tile_pad: int = 16,
+                        tile: Optional[int] = None, tile_pad: Optional[int] = None,
                         device: str = 'cpu') -> np.ndarray:
     """Super-resolve one uint8 image and quantise the result as a saved image would be.
 

@@ -5,6 +5,7 @@ Module and parameter names follow the official PyTorch code (alterzero/DBPN-Pyto
 ``dbpn.py`` / ``dbpns.py`` + ``base_networks.py``), so an official checkpoint maps onto this
 network key by key (see ``tools/convert_dbpn_official.py``).
 """
+import math
 from typing import List
 
 import torch
@@ -146,6 +147,17 @@ class DBPN(BaseModule):
                                                            num_inputs=self._down_inputs(t)))
         self.output_conv = ConvBlock(num_stages * base_channels, in_channels, 3, 1, 1, act=False)
 
+    @property
+    def receptive_field(self) -> int:
+        """How many LR pixels away an input pixel still changes an output pixel (21 for x4, T=7).
+
+        The smallest exact ``tile_pad`` of tiled inference
+        (:func:`fdsr_mm.apis.super_resolve.super_resolve_tensor`); it depends on ``scale``,
+        ``num_stages`` and ``bicubic_residual`` only, and :func:`_receptive_field` derives it
+        from the layer geometry (pinned against a measurement in the tests).
+        """
+        return _receptive_field(self.scale, self.num_stages, self.dense, self.bicubic_residual)
+
     def _up_inputs(self, t: int) -> int:
         """LR maps up-projection t sees: the t-1 earlier down outputs when dense (t >= 3)."""
         return t - 1 if (self.dense and t >= 3) else 1
@@ -173,3 +185,51 @@ class DBPN(BaseModule):
             out = out + F.interpolate(x, scale_factor=self.scale, mode='bicubic',
                                       align_corners=False)
         return out
+
+
+def _receptive_field(scale: int, num_stages: int, dense: bool = True,
+                     bicubic_residual: bool = False) -> int:
+    """The LR receptive field (Chebyshev radius) of a DBPN, from its layer geometry.
+
+    Each map's dependence on the LR input is an interval of LR offsets per output phase: an LR
+    map ``{0: (lo, hi)}`` (position i depends on inputs i+lo .. i+hi), an HR map
+    ``{r: (lo, hi)}`` for r in 0..scale-1 (HR pixel ``scale*q + r`` depends on inputs
+    q+lo .. q+hi). Rows and columns are alike, so one axis suffices.
+    """
+    k, s, p = PROJECTION_GEOMETRY[scale]
+
+    def union(*maps):
+        return {r: (min(m[r][0] for m in maps), max(m[r][1] for m in maps)) for r in maps[0]}
+
+    def up(lr):  # ConvTranspose2d(k, s, p): HR j = s*i - p + t, 0 <= t < k
+        lo, hi = lr[0]
+        return {r: (lo - ((k - 1 - r - p) // s), hi + (r + p) // s) for r in range(s)}
+
+    def down(hr):  # Conv2d(k, s, p): LR o sees HR s*o - p .. s*o - p + k - 1
+        offs = [((j // s) + hr[j % s][0], (j // s) + hr[j % s][1]) for j in range(-p, k - p)]
+        return {0: (min(o[0] for o in offs), max(o[1] for o in offs))}
+
+    def up_unit(lr):  # h0 = up(x); h1 = up(down(h0) - x); h1 + h0
+        h0 = up(lr)
+        return union(up(union(down(h0), lr)), h0)
+
+    def down_unit(hr):  # l0 = down(x); l1 = down(up(l0) - x); l1 + l0
+        l0 = down(hr)
+        return union(down(union(up(l0), hr)), l0)
+
+    lows, highs = [], []
+    feat = {0: (-1, 1)}  # feat0 3x3 (pad 1), feat1 1x1
+    for t in range(1, num_stages + 1):
+        up_in = feat if t == 1 else (union(*lows) if dense else lows[-1])
+        highs.append(up_unit(up_in))
+        if t < num_stages:
+            lows.append(down_unit(union(*highs) if dense else highs[-1]))
+    hr = union(*highs)
+    # output_conv: 3x3 (pad 1) on the HR maps: HR j sees HR j-1 .. j+1
+    out = {r: (min((r + d) // s + hr[(r + d) % s][0] for d in (-1, 0, 1)),
+               max((r + d) // s + hr[(r + d) % s][1] for d in (-1, 0, 1))) for r in range(s)}
+    if bicubic_residual:  # bicubic x s (align_corners=False): taps floor(x)-1 .. floor(x)+2
+        taps = {r: (math.floor((r + 0.5) / s - 0.5) - 1, math.floor((r + 0.5) / s - 0.5) + 2)
+                for r in range(s)}
+        out = union(out, taps)
+    return max(max(-lo, hi) for lo, hi in out.values())

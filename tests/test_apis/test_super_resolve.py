@@ -48,3 +48,53 @@ def test_super_resolve_image_uint8_rgb_in_and_out(tiny_dbpn):
 def test_wrong_scale_is_reported(tiny_dbpn):
     with pytest.raises(ValueError, match='check the scale'):
         super_resolve_tensor(tiny_dbpn, torch.rand(1, 3, 8, 8), scale=2)
+
+
+# Issue 18 item 5: the tile pad is derived from the generator, so tiled == whole-image output.
+@pytest.mark.parametrize('scale, num_stages, residual, dense', [
+    (4, 7, False, True),  # D-DBPN x4's geometry (channels do not change the field): 21 LR px
+    (4, 2, True, True), (2, 3, False, True), (8, 2, False, True), (4, 3, False, False)])
+def test_dbpn_receptive_field_is_what_a_measurement_finds(scale, num_stages, residual, dense):
+    from fdsr_mm.apis.super_resolve import measure_receptive_field
+    torch.manual_seed(0)
+    net = DBPN(mid_channels=4, base_channels=2, num_stages=num_stages, scale=scale,
+               bicubic_residual=residual, dense=dense).eval()
+    assert measure_receptive_field(net, scale, max_radius=24) == net.receptive_field
+    if (scale, num_stages) == (4, 7):
+        assert net.receptive_field == 21  # > the old default tile_pad of 16
+
+
+def test_default_pad_is_the_field_and_makes_tiles_exact():
+    """D-DBPN x4's geometry (T=7, field 21 > the former default pad 16) with tiny channels
+    (variance-preserving init, outputs ~1): tiled with the default pad equals the whole image
+    to float rounding, at seams on both axes and odd sizes."""
+    from fdsr_mm.apis.super_resolve import default_tile_pad
+    torch.manual_seed(0)
+    net = DBPN(mid_channels=8, base_channels=4, num_stages=7, scale=4).eval()
+    for m in net.modules():
+        if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            torch.nn.init.kaiming_normal_(m.weight)
+    assert default_tile_pad(net) == 21
+    lr = torch.rand(1, 3, 53, 47)
+    whole = super_resolve_tensor(net, lr, scale=4)
+    assert whole.abs().max() > 0.5
+    tiled = super_resolve_tensor(net, lr, scale=4, tile=10)
+    torch.testing.assert_close(tiled, whole, rtol=0, atol=1e-6)
+
+
+class _GlobalMean(torch.nn.Module):
+    """RCAN-like: every output pixel sees the image mean (channel attention's pooling)."""
+
+    def forward(self, x):
+        up = torch.nn.functional.interpolate(x, scale_factor=4, mode='nearest')
+        return up + x.mean(dim=(2, 3), keepdim=True)
+
+
+def test_generator_without_a_field_uses_pad_16_and_a_global_one_measures_unbounded():
+    from fdsr_mm.apis.super_resolve import (DEFAULT_TILE_PAD, declared_receptive_field,
+                                            default_tile_pad, measure_receptive_field)
+    net = _GlobalMean()
+    assert declared_receptive_field(net) is None and default_tile_pad(net) == DEFAULT_TILE_PAD
+    assert measure_receptive_field(net, 4, max_radius=8) is None  # no pad makes tiles exact
+    nearest = torch.nn.Upsample(scale_factor=4, mode='nearest')
+    assert measure_receptive_field(nearest, 4, max_radius=8) == 0

@@ -159,5 +159,8 @@ def test_detector_config_runs_one_image(config, tiny, tmp_path):
         assert set(det) >= ({'mAP'} if res['metric'] == 'voc' else {'AP', 'AP50', 'APL'})
     if cfg.get('cascade_hr_size'):  # SSD300/VOC: HR resized to 300x300 first (paper Table 3)
         assert res['hr_size'] == [300, 300]
-        assert cv2.imread(osp.join(res['methods']['hr']['spec']['cache'], '000001.png')).shape \
+        index = json.load(open(osp.join(tmp_path, 'out', 'eval_inputs', 'index.0.json')))
+        cached = next(iter(index.values()))['file']  # content-keyed: 000001.<sha256[:16]>.png
+        assert cached.startswith('000001.')
+        assert cv2.imread(osp.join(res['methods']['hr']['spec']['cache'], cached)).shape \
             == (300, 300, 3)

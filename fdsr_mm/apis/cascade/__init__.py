@@ -11,8 +11,10 @@ runs two passes:
    paper's 300x300 VOC setting), mod-crop to a multiple of ``scale``, make LR with the run's
    degradation (:mod:`fdsr_mm.datasets.degradations`; default the training operator, MATLAB-like
    bicubic; ``'realistic'``: blur, resize, noise, JPEG drawn per (seed, file name)), super-resolve
-   (:func:`fdsr_mm.apis.super_resolve_image`, tiled when large), save the uint8 RGB result as a
-   lossless PNG in a cache keyed by (dataset, method, checkpoint hash, scale, degradation), and
+   (:func:`fdsr_mm.apis.super_resolve_image`, tiled when large, with the generator's receptive
+   field as pad where it declares one), save the uint8 RGB result as a lossless PNG in a cache
+   keyed by (dataset, source file content, method, checkpoint hash, scale, degradation,
+   tiling), and
    compute PSNR (RGB, Y), SSIM, FSIM, FSIMc against the mod-cropped HR with ``shave = scale``.
    ``hr`` and ``bicubic`` are methods like any SR model (:mod:`.methods`). Image I/O runs in
    background threads next to the model.
@@ -26,11 +28,15 @@ Options are one :class:`CascadeOptions`; bad inputs raise :class:`CascadeError`.
 Cache layout (``cache_dir``, default ``<out_dir>/sr_cache``; safe for concurrent runs, see
 :mod:`.cache_io`)::
 
-    <dataset-key>/x4[_hr300x300]/prepare.rank<r>.jsonl  per-image geometry or failure reason
-                                 /hr/...png               mod-cropped HR (the ``hr`` method)
-                                 /<method>-<hash>-<degradation>/...png, iq.rank<r>.jsonl
+    <dataset-key>/x4[_hr300x300]/prepare.rank<r>.jsonl  per (file, sha256): geometry or failure
+                                 /hr/<name>.<sha256[:16]>.png  mod-cropped HR (the ``hr`` method)
+                                 /<method>-<hash>-<degradation>[-<tiling>]/<name>.<sha>.png,
+                                     iq.rank<r>.jsonl
 
-``<degradation>`` is ``bicubic-matlab`` (the default) or e.g. ``realistic-v1-seed0``.
+``<degradation>`` is ``bicubic-matlab`` (the default) or e.g. ``realistic-v1-seed0``;
+``<tiling>`` (model methods) is ``whole`` or e.g. ``tile200pad21``. Every cached image is named
+by the content (SHA-256) of its source file, so images regenerated at the same paths are never
+served from the old entries; failed images are retried on every run.
 
 What a run evaluates lives in its results folder: ``<out_dir>/eval_inputs/index.<r>.json``
 (HR path -> cached file and geometry, read by ``LoadCascadeImage``) and ``ann_coco.<r>.json`` or

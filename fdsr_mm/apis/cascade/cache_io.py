@@ -15,7 +15,7 @@ import os.path as osp
 import tempfile
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, Sequence
+from typing import Callable, Dict, Hashable, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -32,11 +32,12 @@ def io_threads(beside_model: bool) -> int:
     return max(1, min(4, cores))
 
 
-def read_jsonl(pattern: str) -> Dict[str, dict]:
-    """Records of every ``*.jsonl`` matching ``pattern``, merged per ``file``.
+def read_jsonl(pattern: str, key: Optional[Callable[[dict], Hashable]] = None) -> Dict:
+    """Records of every ``*.jsonl`` matching ``pattern``, merged per ``key(record)``.
 
-    Bad lines are skipped (a killed run may leave a torn last line); later records of a file
-    add to earlier ones (a rerun with more image-quality metrics appends only the new ones).
+    ``key`` defaults to the record's ``file``. Bad lines are skipped (a killed run may leave a
+    torn last line); later records of a key add to earlier ones (a rerun with more image-quality
+    metrics appends only the new ones).
     """
     out = {}
     for path in sorted(glob.glob(pattern)):
@@ -47,7 +48,7 @@ def read_jsonl(pattern: str) -> Dict[str, dict]:
                 except json.JSONDecodeError:
                     continue
                 if isinstance(rec, dict) and 'file' in rec:
-                    out.setdefault(rec['file'], {}).update(rec)
+                    out.setdefault(rec['file'] if key is None else key(rec), {}).update(rec)
     return out
 
 
@@ -96,6 +97,42 @@ def rel_png(hr_path: str, img_root: str) -> str:
     if rel.startswith('..'):
         rel = hashlib.sha1(hr_path.encode()).hexdigest()[:16] + '_' + osp.basename(hr_path)
     return osp.splitext(rel)[0] + '.png'
+
+
+def content_png(hr_path: str, img_root: str, sha256: str) -> str:
+    """Cache file name of one content of an HR file: ``<path under the root>.<sha256[:16]>.png``.
+
+    Every cached image (HR, SR of every method) of a source file is named by the file's
+    content, so data regenerated at the same paths gets new cache entries instead of the old
+    images (the old entries stay, unused).
+    """
+    return osp.splitext(rel_png(hr_path, img_root))[0] + f'.{sha256[:16]}.png'
+
+
+def file_sha256(path: str) -> Optional[str]:
+    """SHA-256 (hex) of a file's bytes, or None when it cannot be read.
+
+    Memoised within the process per (path, inode, size, mtime_ns, ctime_ns): any write or
+    replacement of the file changes one of them (ctime cannot be set back by copy tools).
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    memo_key = (osp.abspath(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    if memo_key not in _SHA_MEMO:
+        h = hashlib.sha256()
+        try:
+            with open(path, 'rb') as f:
+                for chunk in iter(lambda: f.read(1 << 20), b''):
+                    h.update(chunk)
+        except OSError:
+            return None
+        _SHA_MEMO[memo_key] = h.hexdigest()
+    return _SHA_MEMO[memo_key]
+
+
+_SHA_MEMO: Dict[tuple, str] = {}
 
 
 def ordered_map(pool: ThreadPoolExecutor, fn, items: Sequence, depth: int):

@@ -5,19 +5,32 @@ applied) to RGB uint8; corrupt or too-small files are recorded with a reason and
 every method. The usable image is optionally resized to a fixed HR size (the paper's 300x300 VOC
 setting), mod-cropped to a multiple of ``scale`` and cached under ``<prep_dir>/hr/``. Records
 go to ``<prep_dir>/prepare.rank<r>.jsonl``.
+
+Cache entries are keyed by the source file's content: a record holds the file's SHA-256 and the
+cached name carries it (:func:`~.cache_io.content_png`), so the SR images and image-quality
+records of every method (named like the HR image) follow the content too. Data regenerated at
+the same paths (another seed, a re-exported dataset) is therefore prepared, super-resolved and
+scored anew, never from the old images. Failure records are never final: a failed image is
+retried on every run (a fixed file is then used). Each file is hashed once per run (SHA-256,
+~1 GB/s).
+
+An image whose decoded size disagrees with its annotation's ``height``/``width`` beyond the
+mod-crop (the LR copies of an HR-annotated set, say) makes :func:`prepare_hr` report it in
+``size_mismatch``; the run refuses such a set, naming the images.
 """
+import hashlib
 import io
 import os
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
 
-from .cache_io import (append_jsonl, io_threads, ordered_map, progress_bar, read_jsonl, rel_png,
-                       shard, write_png)
+from .cache_io import (append_jsonl, content_png, file_sha256, io_threads, ordered_map,
+                       progress_bar, read_jsonl, shard, write_png)
 
 
 def read_hr(path: str) -> Tuple[Optional[np.ndarray], bool, Optional[str]]:
@@ -26,36 +39,90 @@ def read_hr(path: str) -> Tuple[Optional[np.ndarray], bool, Optional[str]]:
     Returns:
         (img or None, is_grayscale, failure reason or None)
     """
+    img, gray, reason, _ = read_hr_with_digest(path)
+    return img, gray, reason
+
+
+def read_hr_with_digest(path: str) -> Tuple[Optional[np.ndarray], bool, Optional[str],
+                                            Optional[str]]:
+    """:func:`read_hr` plus the SHA-256 (hex) of the bytes it decoded (None if unreadable)."""
     from PIL import Image
     import mmcv
     try:
         with open(path, 'rb') as f:
             data = f.read()
     except OSError as e:
-        return None, False, f'unreadable: {e}'
+        return None, False, f'unreadable: {e}', None
+    sha = hashlib.sha256(data).hexdigest()
     try:
         pil = Image.open(io.BytesIO(data))
         gray = pil.mode in ('1', 'L', 'LA', 'I', 'I;16', 'F')
         pil.load()  # raises on truncated / corrupt data that cv2 may half-decode silently
     except Exception as e:  # noqa: BLE001 (any decoder error means a corrupt file)
-        return None, False, f'corrupt: {type(e).__name__}: {e}'
+        return None, False, f'corrupt: {type(e).__name__}: {e}', sha
     img = mmcv.imfrombytes(data, flag='color', channel_order='rgb', backend='cv2')
     if img is None:
-        return None, gray, 'corrupt: cv2 could not decode it'
-    return img, gray, None
+        return None, gray, 'corrupt: cv2 could not decode it', sha
+    return img, gray, None, sha
+
+
+def _record_key(rec: dict) -> Tuple[str, Optional[str]]:
+    """Records are keyed by (HR path, SHA-256 of its content); older records lack the hash."""
+    return rec['file'], rec.get('sha256')
+
+
+def read_records(prep_dir: str) -> Dict[Tuple[str, Optional[str]], dict]:
+    """Every rank's preparation records, ``{(HR path, sha256): record}``."""
+    return read_jsonl(osp.join(prep_dir, 'prepare.rank*.jsonl'), key=_record_key)
+
+
+def source_digests(paths: List[str]) -> Dict[str, Optional[str]]:
+    """SHA-256 of each file's current content (None: unreadable), hashed in threads."""
+    with ThreadPoolExecutor(max_workers=io_threads(beside_model=False)) as pool:
+        return dict(zip(paths, pool.map(file_sha256, paths)))
 
 
 def prepare_todo(data_list: List[dict], prep_dir: str) -> List[dict]:
-    """This rank's images without a prepared HR image (or a failure record) in ``prep_dir``."""
+    """This rank's images without a prepared HR image of their current content in ``prep_dir``.
+
+    Done means: a success record for (path, SHA-256 of the file now) and its cached PNG. Failed
+    images (and images whose content changed) are always to do.
+    """
     rank, world = get_dist_info()
-    done = read_jsonl(osp.join(prep_dir, 'prepare.rank*.jsonl'))
+    mine = shard(data_list, rank, world)
+    records = read_records(prep_dir)
+    digests = source_digests([d['img_path'] for d in mine])
 
     def prepared(d):
-        rec = done.get(d['img_path'])
-        return rec is not None and (rec.get('reason') is not None or osp.isfile(
-            osp.join(prep_dir, 'hr', rec['cached'])))
+        sha = digests[d['img_path']]
+        rec = records.get((d['img_path'], sha)) if sha else None
+        return (rec is not None and rec.get('reason') is None
+                and osp.isfile(osp.join(prep_dir, 'hr', rec['cached'])))
 
-    return [d for d in shard(data_list, rank, world) if not prepared(d)]
+    return [d for d in mine if not prepared(d)]
+
+
+def size_disagreement(d: dict, src_hw, scale: int) -> Optional[str]:
+    """Why an image's decoded (H, W) ``src_hw`` disagrees with its annotation, or None.
+
+    They agree when both mod-crop to the same size (the annotation of an image or of its
+    mod-cropped copy); an annotation without ``height``/``width`` is not checked.
+    """
+    ann_h, ann_w = d.get('height'), d.get('width')
+    if not ann_h or not ann_w or src_hw is None:
+        return None
+    h, w = src_hw
+
+    def crop(v):
+        return int(v) - int(v) % scale
+
+    if (crop(ann_h), crop(ann_w)) == (crop(h), crop(w)):
+        return None
+    turned = (crop(ann_h), crop(ann_w)) == (crop(w), crop(h))
+    return (f'size mismatch: the file is {w}x{h} (WxH), its annotation says '
+            f'{int(ann_w)}x{int(ann_h)}' + (
+                ' (turned: the file is decoded with its EXIF orientation applied, as mmdet '
+                'loads it, and the annotation describes the stored pixels)' if turned else ''))
 
 
 def prepare_one(d: dict, prep_dir: str, scale: int, hr_size: Optional[Tuple[int, int]],
@@ -63,16 +130,21 @@ def prepare_one(d: dict, prep_dir: str, scale: int, hr_size: Optional[Tuple[int,
     """Read, check, resize (``hr_size``) and mod-crop one HR image; cache it as PNG.
 
     Returns:
-        (record, image): the ``prepare.rank*.jsonl`` record (``reason`` is None when usable) and
-        the mod-cropped (H, W, 3) uint8 RGB image (None when not usable).
+        (record, image): the ``prepare.rank*.jsonl`` record (``reason`` is None when usable;
+        ``sha256`` of the bytes decoded; ``src_hw`` the decoded (H, W); ``cached`` the
+        content-keyed PNG name) and the mod-cropped (H, W, 3) uint8 RGB image (None when not
+        usable).
     """
     path = d['img_path']
-    rec = dict(file=path, cached=rel_png(path, img_root), reason=None, gray=False,
-               modcropped=False)
-    img, rec['gray'], rec['reason'] = read_hr(path)
+    img, gray, reason, sha = read_hr_with_digest(path)
+    rec = dict(file=path, sha256=sha, cached=None, reason=reason, gray=gray, modcropped=False)
     if img is None:
         return rec, None
     h0, w0 = img.shape[:2]
+    rec.update(src_hw=[h0, w0], cached=content_png(path, img_root, sha))
+    rec['reason'] = size_disagreement(d, (h0, w0), scale)
+    if rec['reason']:  # the run is refused (prepare_hr reports it): no HR, no SR for it
+        return rec, None
     if hr_size is not None:
         img = cv2.resize(img, tuple(hr_size), interpolation=cv2.INTER_CUBIC)
     h1, w1 = img.shape[:2]
@@ -124,7 +196,8 @@ def prepare_hr(data_list: List[dict], prep_dir: str, scale: int,
 
     Returns:
         dict: ``index`` ({HR path: dict(file, fx, fy, hw)}), ``failed`` ([dict(file, reason)]),
-        ``grayscale`` and ``modcropped`` counts.
+        ``size_mismatch`` ([dict(file, reason)]: images whose size disagrees with their
+        annotation, see :func:`size_disagreement`), ``grayscale`` and ``modcropped`` counts.
     """
     rank, _ = get_dist_info()
     todo = prepare_todo(data_list, prep_dir)
@@ -135,15 +208,26 @@ def prepare_hr(data_list: List[dict], prep_dir: str, scale: int,
     if bar:
         print(flush=True)
     barrier()
-    done = read_jsonl(osp.join(prep_dir, 'prepare.rank*.jsonl'))
-    index, failed = {}, []
+    done = read_records(prep_dir)
+    digests = source_digests([d['img_path'] for d in data_list])
+    index, failed, mismatch, recs = {}, [], [], []
     for d in data_list:
-        rec = done[d['img_path']]
-        if rec['reason'] is None:
-            index[d['img_path']] = dict(file=rec['cached'], fx=rec['fx'], fy=rec['fy'],
-                                        hw=rec['hw'])
+        path = d['img_path']
+        rec = done.get((path, digests[path]))
+        if digests[path] is None:  # unreadable now: never an (older) success record
+            rec = dict(file=path, reason=(rec or {}).get('reason') or 'unreadable',
+                       gray=False, modcropped=False)
+        elif rec is None:  # replaced after this run prepared it (or a rank lost its records)
+            rec = dict(file=path, reason='changed while this run prepared it: rerun',
+                       gray=False, modcropped=False)
+        recs.append(rec)
+        why = size_disagreement(d, rec.get('src_hw'), scale)
+        if why:
+            mismatch.append(dict(file=path, reason=why))
+        elif rec['reason'] is None:
+            index[path] = dict(file=rec['cached'], fx=rec['fx'], fy=rec['fy'], hw=rec['hw'])
         else:
-            failed.append(dict(file=d['img_path'], reason=rec['reason']))
-    recs = [done[d['img_path']] for d in data_list]
-    return dict(index=index, failed=failed, grayscale=sum(r['gray'] for r in recs),
-                modcropped=sum(r['modcropped'] for r in recs))
+            failed.append(dict(file=path, reason=rec['reason']))
+    return dict(index=index, failed=failed, size_mismatch=mismatch,
+                grayscale=sum(bool(r.get('gray')) for r in recs),
+                modcropped=sum(bool(r.get('modcropped')) for r in recs))

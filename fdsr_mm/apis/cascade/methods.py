@@ -18,6 +18,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from fdsr_mm.utils.cli_errors import format_error
 from .options import DEGRADATION, METHOD_NAME, RESERVED_METHODS, CascadeError
 
 
@@ -171,11 +172,15 @@ def build_sr_generator(method: SRMethod, device: str = 'cpu') -> torch.nn.Module
     return generator.to(device).eval()
 
 
-def method_key(method: SRMethod, degradation: str = DEGRADATION) -> str:
-    """Cache folder name: method, weights hash (config + checkpoint) and degradation.
+def method_key(method: SRMethod, degradation: str = DEGRADATION,
+               tiling: Optional[str] = None) -> str:
+    """Cache folder name: method, weights hash (config + checkpoint), degradation and tiling.
 
     ``degradation`` is :attr:`CascadeOptions.degradation_tag` (``'bicubic-matlab'``,
-    ``'realistic-v1-seed0'``); the ``hr`` method does not depend on it.
+    ``'realistic-v1-seed0'``); the ``hr`` method does not depend on it. ``tiling`` is a model
+    method's inference tag (:func:`~.sr_pass.sr_tiling`: ``'whole'`` or ``'tile200pad21'``):
+    tiled and whole-image SR differ (near seams, or by float rounding), so images made with one
+    setting are never reused under another; ``hr`` and ``bicubic`` do not depend on it.
     """
     if method.kind == 'hr':
         return 'hr'
@@ -188,4 +193,36 @@ def method_key(method: SRMethod, degradation: str = DEGRADATION) -> str:
         h = hashlib.sha256(file_sha256(method.checkpoint).encode())
         h.update(json.dumps(gen_cfg, sort_keys=True, default=str).encode())
         digest = h.hexdigest()[:12]
-    return f'{method.name}-{digest}-{degradation}'
+    return f'{method.name}-{digest}-{degradation}' + (f'-{tiling}' if tiling else '')
+
+
+#: Keys of an MMagic generator config that state its upscaling factor (DBPN, SwinIR, RCAN/EDSR).
+SCALE_KEYS = ('scale', 'upscale', 'upscale_factor')
+
+
+def check_config_scale(method: SRMethod, scale: int) -> None:
+    """Refuse a model method whose config states another upscaling factor than ``scale``."""
+    if method.kind != 'model' or method.generator is not None:
+        return
+    gen_cfg = generator_cfg(method.config)
+    for key in SCALE_KEYS:
+        if isinstance(gen_cfg.get(key), int) and gen_cfg[key] != scale:
+            raise CascadeError(format_error(
+                f'the SR scale {scale} disagrees with the x{gen_cfg[key]} generator of method '
+                f'{method.name!r} (model.generator.{key}={gen_cfg[key]} in {method.config})',
+                '--scale', f'pass --scale {gen_cfg[key]}, or an x{scale} SR model'))
+
+
+@torch.no_grad()
+def check_generator_scale(method: SRMethod, generator: torch.nn.Module, scale: int,
+                          device: str) -> None:
+    """Run the generator once on an (1, 3, 8, 8) LR probe (the smallest LR image the cascade
+    feeds it) and refuse it unless the output is (1, 3, 8*scale, 8*scale)."""
+    check_config_scale(method, scale)
+    out = generator(torch.zeros(1, 3, 8, 8, device=device))
+    if tuple(out.shape[-2:]) != (8 * scale, 8 * scale):
+        factor = out.shape[-1] / 8
+        raise CascadeError(format_error(
+            f'the SR scale {scale} disagrees with the generator of method {method.name!r}, '
+            f'which upscales x{factor:g} (an 8x8 LR probe gave {tuple(out.shape[-2:])})',
+            '--scale', f'pass --scale {factor:g}, or an x{scale} SR model'))

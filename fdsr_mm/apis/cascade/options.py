@@ -5,6 +5,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 from fdsr_mm.datasets.degradations import DEGRADATIONS
 from fdsr_mm.evaluation.image_quality import IQ_METRICS
+from fdsr_mm.utils.cli_errors import format_error
 
 #: Cache key of the default degradation (the paper's MATLAB-like bicubic); caches written before
 #: degradations had names use it, so it never changes (see :attr:`CascadeOptions.degradation_tag`).
@@ -20,6 +21,27 @@ class CascadeError(ValueError):
     The message names the file or option and the fix; ``tools/cascade_eval.py`` prints it as one
     line and exits with code 2.
     """
+
+
+def check_device(device: str) -> None:
+    """Refuse a device string torch does not know, or a CUDA device this machine lacks."""
+    import torch
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise CascadeError(format_error(f'unknown device ({e})', f'--device {device}',
+                                        'use cpu, cuda or cuda:N')) from None
+    if dev.type == 'cuda':
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise CascadeError(format_error(
+                'no CUDA GPU is available here (torch.cuda.is_available() is False)',
+                f'--device {device}', 'leave --device out to run on the CPU, or run on a '
+                'machine with a GPU'))
+        if dev.index is not None and dev.index >= count:
+            raise CascadeError(format_error(
+                f'there is no GPU {dev.index}: this machine has {count}', f'--device {device}',
+                f'use cuda:0 .. cuda:{count - 1}'))
 
 
 @dataclass
@@ -42,8 +64,12 @@ class CascadeOptions:
             ``out_dir/sr_cache``.
         limit: Only the first ``limit`` (>= 1) images of the dataset (quick look).
         iq_metrics: Image-quality metrics, from ``psnr, psnr_y, ssim, fsim, fsimc``.
-        tile, tile_pad: LR tile size / context of SR inference (whole image when smaller).
-        device: SR device; default CUDA when available, else CPU.
+        tile, tile_pad: LR tile size (None: whole images) / context of SR inference (whole
+            image when smaller). ``tile_pad`` None (default): the generator's declared
+            ``receptive_field`` (DBPN: exact tiles), else 16 (approximate near seams); a pad
+            below a declared field is refused. See :mod:`fdsr_mm.apis.super_resolve`.
+        device: SR device (``'cpu'``, ``'cuda'``, ``'cuda:1'``); default CUDA when available,
+            else CPU. A CUDA device this machine does not have is refused.
         show_dir: Write Fig. 1-style panels (methods side by side, predicted boxes with score
             >= ``show_score_thr``, precision/recall at IoU 0.5 per image).
         show_num: Panels of the first ``show_num`` evaluated images only (default: all).
@@ -67,7 +93,7 @@ class CascadeOptions:
     limit: Optional[int] = None
     iq_metrics: Sequence[str] = IQ_METRICS
     tile: Optional[int] = 200
-    tile_pad: int = 16
+    tile_pad: Optional[int] = None
     device: Optional[str] = None
     show_dir: Optional[str] = None
     show_num: Optional[int] = None
@@ -97,6 +123,8 @@ class CascadeOptions:
         positive('tile_pad (--tile-pad)', self.tile_pad, 0)
         positive('show_num (--show-num)', self.show_num)
         positive('degradation_seed (--degradation-seed)', self.degradation_seed, 0)
+        if self.device is not None:
+            check_device(self.device)
         if self.degradation not in DEGRADATIONS:
             raise CascadeError(f'Unknown degradation {self.degradation!r} (--degradation): '
                                f'choose from {" ".join(DEGRADATIONS)}.')

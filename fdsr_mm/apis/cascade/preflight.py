@@ -13,6 +13,7 @@ import torch
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 
+from fdsr_mm.utils.cli_errors import format_error
 from .options import CascadeError
 
 #: Images whose long side is at least this many times their short side are also run through the
@@ -30,6 +31,41 @@ def check_writable(folder: str, what: str, option: str) -> None:
     except OSError as e:
         raise CascadeError(f'The {what} {folder} is not writable ({e.strerror or e}): choose '
                            f'another one ({option}) or fix its permissions.') from None
+
+
+CONFIG_SUFFIXES = ('.py', '.json', '.yaml', '.yml')
+CHECKPOINT_SUFFIXES = ('.pth', '.pt', '.ckpt', '.bin', '.tar')
+
+
+def _is_torch_file(path: str) -> bool:
+    """A checkpoint by name or content: a torch zip archive (``PK``) or a pickle (``0x80``)."""
+    if path.lower().endswith(CHECKPOINT_SUFFIXES):
+        return True
+    try:
+        with open(path, 'rb') as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return head.startswith(b'PK\x03\x04') or head[:1] == b'\x80'
+
+
+def check_detector_arguments(config: str, checkpoint: str) -> None:
+    """Refuse the detector CONFIG and CHECKPOINT given the wrong way round (or a config file
+    given as the checkpoint, a checkpoint as the config), before anything is loaded."""
+    ckpt_is_config = checkpoint.lower().endswith(CONFIG_SUFFIXES) or '::' in checkpoint
+    config_is_ckpt = '::' not in config and _is_torch_file(config)
+    if ckpt_is_config and config_is_ckpt:
+        raise CascadeError(format_error(
+            'the detector config and checkpoint are swapped', f'CONFIG {config}, CHECKPOINT '
+            f'{checkpoint}', f'pass the config first: cascade_eval {checkpoint} {config} ...'))
+    if ckpt_is_config:
+        raise CascadeError(format_error(
+            'the detector checkpoint is a config file', f'CHECKPOINT {checkpoint}',
+            'pass the mmdet config first and its trained weights (.pth) second'))
+    if config_is_ckpt:
+        raise CascadeError(format_error(
+            'the detector config is a checkpoint file', f'CONFIG {config}',
+            'pass the mmdet config (.py) first and its trained weights (.pth) second'))
 
 
 def _model_keys_check(model_state: Dict[str, torch.Tensor], state: dict, path: str,

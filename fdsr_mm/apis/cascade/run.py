@@ -15,13 +15,16 @@ from mmengine.registry import DefaultScope
 
 from fdsr_mm.datasets.degradations import DEGRADATIONS
 from fdsr_mm.evaluation.tables import atomic_write_text, write_tables
+from fdsr_mm.utils.cli_errors import format_error
 from . import dataset as ds_utils
 from .detect_pass import DetectionPass, metric_type
 from .hr_prep import prepare_hr
-from .methods import build_sr_generator, load_config, parse_method
+from .methods import (build_sr_generator, check_config_scale, check_generator_scale, load_config,
+                      parse_method)
 from .options import CascadeError, CascadeOptions
-from .preflight import check_writable, load_detector_weights, probe_detector_geometry
-from .sr_pass import prepare_and_super_resolve, super_resolve_method
+from .preflight import (check_detector_arguments, check_writable, load_detector_weights,
+                        probe_detector_geometry)
+from .sr_pass import prepare_and_super_resolve, sr_tiling, super_resolve_method
 
 
 @contextmanager
@@ -64,6 +67,7 @@ class CascadeRun:
     def check_inputs(self) -> None:
         """Config, dataset annotations, output folders and SR configs, before any work."""
         o = self.opts
+        check_detector_arguments(o.detector_config, o.detector_checkpoint)
         if not osp.isfile(o.detector_checkpoint):
             raise FileNotFoundError(
                 f'Detector checkpoint {o.detector_checkpoint} does not exist: download it from '
@@ -86,6 +90,7 @@ class CascadeRun:
             if m.kind == 'model' and m.generator is None and not osp.isfile(m.checkpoint):
                 raise CascadeError(f'SR checkpoint {m.checkpoint} of method {m.name!r} does '
                                    'not exist: train it (tools/train.py) or pass its path.')
+            check_config_scale(m, o.scale)
 
     def build_detector(self) -> None:
         """The mmdet Runner (initialises the distributed environment) + checked weights."""
@@ -120,9 +125,14 @@ class CascadeRun:
         self.prep_dir = osp.join(self.cache_dir, ds_key, geo_key)
 
     def load_sr_models(self) -> None:
-        """Every SR checkpoint is read (keys, finite weights) before any SR work."""
+        """Every SR checkpoint is read (keys, finite weights), its scale probed and its tiling
+        checked (:func:`~.sr_pass.sr_tiling`) before any SR work."""
         self.generators = {m.name: build_sr_generator(m, self.device) for m in self.methods
                            if m.kind == 'model'}
+        for m in self.methods:
+            if m.kind == 'model':
+                check_generator_scale(m, self.generators[m.name], self.opts.scale, self.device)
+                sr_tiling(m, self.generators[m.name], self.opts)
 
     def _prepare(self) -> float:
         """HR preparation (hidden behind the first SR method) and the run's image index."""
@@ -135,6 +145,7 @@ class CascadeRun:
                                                    self.generators.get(first.name))
         self.prep = prepare_hr(self.data_list, self.prep_dir, o.scale, self.hr_size,
                                self.img_root, o.progress)
+        self._refuse_size_mismatch(self.prep.pop('size_mismatch'))
         self.prep['failed'] += probe_detector_geometry(
             self.runner.model, self.ds_cfg.pipeline, self.data_list, self.prep['index'])
         for f in self.prep['failed']:
@@ -144,6 +155,23 @@ class CascadeRun:
             raise CascadeError(f'No usable image in {ds_utils.ann_path(self.ds_cfg)} '
                                f'({len(self.prep["failed"])} excluded; {shown}).')
         return early_sr_s
+
+    def _refuse_size_mismatch(self, mismatch: List[dict]) -> None:
+        """Refuse images whose size disagrees with their annotation (beyond the mod-crop).
+
+        Their boxes are in another pixel grid than the file (LR copies of an HR-annotated set,
+        a re-exported image folder): scored, they would be clipped and dropped silently.
+        """
+        if not mismatch:
+            return
+        shown = '; '.join(f"{osp.basename(f['file'])}: {f['reason'].split(': ', 1)[1]}"
+                          for f in mismatch[:3])
+        more = f' and {len(mismatch) - 3} more' if len(mismatch) > 3 else ''
+        raise CascadeError(format_error(
+            f'{len(mismatch)} of {len(self.data_list)} images disagree in size with their '
+            f'annotation ({shown}{more})', ds_utils.ann_path(self.ds_cfg),
+            'point --img-prefix at the images this annotation file describes (the HR images: '
+            'the cascade makes the LR images itself), or --ann-file at their own annotations'))
 
     def sr_pass(self) -> None:
         """Prepared HR images, the run's index (in its own folder) and every method's SR."""
@@ -175,7 +203,7 @@ class CascadeRun:
                                osp.join(self.out_dir, 'methods', m.name),
                                bool(self.opts.show_dir), self.ann_stats.get('num_gt_boxes'))
             out[m.name] = dict(spec=dict(kind=m.kind, config=m.config, checkpoint=m.checkpoint,
-                                         cache=sr['image_dir']),
+                                         cache=sr['image_dir'], tiling=sr['tiling']),
                                iq=sr['iq'], sr_seconds=sr['sr_seconds'], **res)
         det_pass.close()
         return out

@@ -3,8 +3,9 @@
 LR is made by the run's degradation (:func:`make_lr`: ``opts.degradation``, by default the
 training operator, MATLAB-like bicubic x1/scale; a random one is keyed by the HR file's base name
 and ``opts.degradation_seed``); ``bicubic`` upsamples it with MMagic's MATLAB-like resize; a model
-method runs :func:`fdsr_mm.apis.super_resolve_image` (tiled when large). Results are cached as
-uint8 RGB PNG under ``<prep_dir>/<method key>/`` (the key names the degradation) with their
+method runs :func:`fdsr_mm.apis.super_resolve_image` (tiled when large, :func:`sr_tiling`).
+Results are cached as uint8 RGB PNG under ``<prep_dir>/<method key>/`` (the key names the
+degradation and a model's tiling; file names carry the source file's content hash) with their
 PSNR (RGB, Y), SSIM, FSIM, FSIMc against the mod-cropped HR (``shave = scale``) in
 ``iq.rank<r>.jsonl``. Cached images are not recomputed; metrics a rerun asks for and the cache
 lacks are computed from the cached images.
@@ -14,25 +15,63 @@ import os.path as osp
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
 
-from fdsr_mm.apis.super_resolve import super_resolve_image
+from fdsr_mm.apis.super_resolve import (declared_receptive_field, default_tile_pad,
+                                        super_resolve_image)
 from fdsr_mm.datasets.degradations import degradation_key, degrade
 from fdsr_mm.evaluation.image_quality import image_quality, mean_metric
+from fdsr_mm.utils.cli_errors import format_error
 from .cache_io import (append_jsonl, ordered_map, progress_bar, read_jsonl, read_png, shard,
                        write_png)
 from .hr_prep import prepare_todo, prepared_stream
 from .methods import SRMethod, build_sr_generator, method_key
-from .options import CascadeOptions
+from .options import CascadeError, CascadeOptions
 
 
-def sr_image_dir(method: SRMethod, prep_dir: str, opts: CascadeOptions) -> str:
+def sr_tiling(method: SRMethod, generator, opts: CascadeOptions) -> Optional[dict]:
+    """How a model method's SR runs (None for ``hr`` / ``bicubic``, which do not tile).
+
+    The pad follows :mod:`fdsr_mm.apis.super_resolve`'s rule: ``opts.tile_pad`` when given,
+    else the generator's declared ``receptive_field`` (exact tiles), else 16 (approximate).
+
+    Returns:
+        dict: ``tile`` (LR px or None: whole images), ``tile_pad`` (LR px, None without tiles),
+        ``exact`` (True: tiles equal whole-image SR to float rounding; None: unknown, the
+        generator declares no receptive field) and ``tag`` (its part of the cache key).
+
+    Raises:
+        CascadeError: ``opts.tile_pad`` is smaller than the declared receptive field.
+    """
+    if method.kind != 'model':
+        return None
+    if generator is None:
+        raise ValueError(f'The tiling of method {method.name!r} needs its built generator.')
+    if opts.tile is None:
+        return dict(tile=None, tile_pad=None, exact=True, tag='whole')
+    rf = declared_receptive_field(generator)
+    pad = default_tile_pad(generator) if opts.tile_pad is None else opts.tile_pad
+    if rf is not None and pad < rf:
+        raise CascadeError(format_error(
+            f'tile_pad {pad} is smaller than the receptive field ({rf} LR px) of the generator '
+            f'of method {method.name!r}: its tiles would differ from whole-image SR near the '
+            'seams', '--tile-pad', f'leave --tile-pad out (it is then {rf}), pass {rf} or more, '
+            'or --tile 0 for whole images'))
+    return dict(tile=opts.tile, tile_pad=pad, exact=True if rf is not None else None,
+                tag=f'tile{opts.tile}pad{pad}')
+
+
+def sr_image_dir(method: SRMethod, prep_dir: str, opts: CascadeOptions, generator=None) -> str:
+    """The cache folder of a method's SR images (``generator``: a model method's, for its
+    tiling, see :func:`sr_tiling`)."""
     if method.kind == 'hr':
         return osp.join(prep_dir, 'hr')
-    return osp.join(prep_dir, method_key(method, opts.degradation_tag))
+    tiling = sr_tiling(method, generator, opts)
+    return osp.join(prep_dir, method_key(method, opts.degradation_tag,
+                                         tiling['tag'] if tiling else None))
 
 
 def make_lr(hr: np.ndarray, hr_path: str, opts: CascadeOptions) -> np.ndarray:
@@ -50,8 +89,9 @@ def _upsample(method: SRMethod, generator, lr: np.ndarray, opts: CascadeOptions,
         up = MATLABLikeResize(keys=['img'], scale=opts.scale).transform(
             dict(img=lr.astype(np.float32)))['img']
         return np.clip(np.round(up), 0, 255).astype(np.uint8)
-    return super_resolve_image(generator, lr, opts.scale, tile=opts.tile, tile_pad=opts.tile_pad,
-                               device=device)
+    tiling = sr_tiling(method, generator, opts)
+    return super_resolve_image(generator, lr, opts.scale, tile=tiling['tile'],
+                               tile_pad=tiling['tile_pad'], device=device)
 
 
 def super_resolve_items(method: SRMethod, items, num: int, image_dir: str, opts: CascadeOptions,
@@ -66,7 +106,7 @@ def super_resolve_items(method: SRMethod, items, num: int, image_dir: str, opts:
     os.makedirs(image_dir, exist_ok=True)
     log = osp.join(image_dir, f'iq.rank{rank}.jsonl')
     if method.kind == 'model' and num and generator is None:
-        generator = build_sr_generator(method, device)
+        raise ValueError(f'super_resolve_items: method {method.name!r} needs its generator.')
     bar = progress_bar(num, title, opts.progress and rank == 0)
 
     def finish(file, sr, hr):
@@ -111,7 +151,9 @@ def prepare_and_super_resolve(method: SRMethod, data_list: List[dict], prep_dir:
     todo = prepare_todo(data_list, prep_dir)
     if method.kind == 'hr' or not todo:
         return 0.0
-    image_dir = sr_image_dir(method, prep_dir, opts)
+    if method.kind == 'model' and generator is None:
+        generator = build_sr_generator(method, device)
+    image_dir = sr_image_dir(method, prep_dir, opts, generator)
     done = read_jsonl(osp.join(image_dir, 'iq.rank*.jsonl'))
 
     def items():
@@ -166,11 +208,15 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
 
     Returns:
         dict: ``image_dir`` (the cached images), ``iq`` ({metric: mean over images}),
-        ``sr_seconds`` (SR forward time of this call on this rank, 0 for cached images).
+        ``sr_seconds`` (SR forward time of this call on this rank, 0 for cached images),
+        ``tiling`` (:func:`sr_tiling`; None for ``hr`` / ``bicubic``).
     """
-    image_dir = sr_image_dir(method, prep_dir, opts)
     if method.kind == 'hr':
-        return dict(image_dir=image_dir, iq={}, sr_seconds=0.0)
+        return dict(image_dir=sr_image_dir(method, prep_dir, opts), iq={}, sr_seconds=0.0,
+                    tiling=None)
+    if method.kind == 'model' and generator is None:
+        generator = build_sr_generator(method, device)
+    image_dir = sr_image_dir(method, prep_dir, opts, generator)
     pattern = osp.join(image_dir, 'iq.rank*.jsonl')
     cached = read_jsonl(pattern)
     todo, incomplete = _split_todo(index, cached, image_dir, opts.iq_metrics)
@@ -194,4 +240,5 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
         raise RuntimeError(f'SR pass of {method.name} left {len(missing)} images without '
                            f'metrics (e.g. {missing[0]}) in {image_dir}.')
     iq = {m: mean_metric(done[f][m] for f in files) for m in opts.iq_metrics}
-    return dict(image_dir=image_dir, iq=iq, sr_seconds=sr_seconds)
+    return dict(image_dir=image_dir, iq=iq, sr_seconds=sr_seconds,
+                tiling=sr_tiling(method, generator, opts))
