@@ -96,9 +96,15 @@ def load_official(path):
         raise DBPNCheckpointMismatch(_not_a_checkpoint(path, why))
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:  # a refused global: no weights_only=False advice
-        from fdsr_mm.utils.checkpoint_safety import refused_checkpoint_error
-        raise DBPNCheckpointMismatch(str(refused_checkpoint_error(path, err))) from None
+    except pickle.UnpicklingError as err:  # never torch's advice to use weights_only=False
+        from fdsr_mm.utils.checkpoint_safety import (refused_checkpoint_error, refuses_a_global,
+                                                     unpickling_reason)
+        if refuses_a_global(err):
+            raise DBPNCheckpointMismatch(str(refused_checkpoint_error(path, err))) from None
+        raise DBPNCheckpointMismatch(
+            f'{path} could not be read as a torch checkpoint (UnpicklingError: '
+            f'{unpickling_reason(err)}). The file is probably truncated or corrupt: download it '
+            'again.') from None
     except Exception as err:  # noqa: BLE001  torch.load raises many types on bad bytes
         first_line = (str(err).strip().splitlines() or [''])[0]
         raise DBPNCheckpointMismatch(

@@ -70,6 +70,17 @@ def _refusal_reason(message: str) -> str:
     return ' '.join(sentences) or 'the safe unpickler refused it'
 
 
+def refuses_a_global(err: BaseException) -> bool:
+    """Whether torch's ``weights_only`` error ``err`` refused a global (vs. unreadable bytes)."""
+    return bool(re.search(r'GLOBAL \S+ (was not an allowed global|whose module \S+ is blocked)',
+                          str(err)))
+
+
+def unpickling_reason(err: BaseException) -> str:
+    """The cause in torch's ``weights_only`` error ``err``, without its unsafe advice."""
+    return _refusal_reason(str(err))
+
+
 def refused_checkpoint_error(filename: str, err: BaseException) -> UnsafeCheckpointError:
     """The one-line error for a file torch's ``weights_only`` unpickler refused (``err``).
 
