@@ -12,8 +12,9 @@ checkpoint ``{'meta': ..., 'state_dict': {'generator.<key>': tensor}}``, usable 
 
 Every fault (a source that is missing, a folder, not a torch checkpoint or a pickle that
 references code, a key or shape mismatch, an output path that is a folder, the source itself or
-cannot be written) is one ``error:`` line naming the file, exit code 2. DST is written to a temp file in its own folder and renamed into place; the
-temp file is removed on any failure, Ctrl-C included.
+cannot be written) is one ``error:`` line naming the file, exit code 2. DST is written to a temp
+file in its own folder and renamed into place; the temp file is removed on any failure, Ctrl-C
+included.
 """
 import argparse
 import os
