@@ -10,7 +10,10 @@ and run through the detector's OWN test pipeline (resize, pack) and ``data_prepr
 the SR scale, and by the outer pipeline's ``scale_factor`` if it resized the LR image.
 
 Works with mmdet's tools: ``DetInferencer(model='configs/sr_detectors/<name>.py', weights=...)``,
-its visualizer, and a Runner test loop with ``CocoMetric`` on LR-annotated data.
+its visualizer, and a Runner test loop with ``CocoMetric`` on LR-annotated data. Every way weights
+reach it (``sr.checkpoint``, ``detector_checkpoint``, ``weights=`` / ``load_from`` / any
+``load_state_dict``) is strict, complete and finite, whatever the caller's ``strict``: a file of
+another model is one error line naming it, never detections of a half-loaded model.
 """
 import copy
 import os.path as osp
@@ -91,8 +94,8 @@ class SRDetector(BaseDetector):
             pack) runs on every SR image.
         sr (dict): The SR part, see :func:`build_sr_part`, plus ``scale`` (int, the generator's
             factor), ``tile`` (LR tile size or None for whole images) and ``tile_pad``.
-        detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (every detector
-            weight must be in it). None when the weights come from a packed SRDetector
+        detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (exactly the
+            detector's weights, all finite). None when the weights come from a packed SRDetector
             checkpoint (``DetInferencer(..., weights=...)``, ``load_from``).
         sr_coords (bool): Return boxes in SR-image coordinates instead of the input's.
         data_preprocessor (dict): Of the LR input: keep mean 0 / std 1 (values stay 0-255),
