@@ -3,6 +3,7 @@ fault): a detector checkpoint as an SR model's `load_from` trained from random i
 with a log line only; a resume after a model change ended in a traceback. Both are now one
 `error:` line naming the file (exit 2); `load_from_partial = True` states an intended partial
 load."""
+import os
 import os.path as osp
 import shutil
 
@@ -117,3 +118,21 @@ def test_resumed_optimizer_state_of_another_type_is_refused():
     check_optimizer_fits(saved, torch.optim.SGD(params, lr=0.5, momentum=0.5), 'x')  # lr: ok
     with pytest.raises(WeightsMismatchError, match='parameter groups of'):
         check_optimizer_fits(saved, torch.optim.SGD(params[:1], lr=0.1, momentum=0.9), 'x')
+
+
+def test_tools_test_refuses_a_checkpoint_of_another_model(tiny_c4_detector, synthetic_sr_root,
+                                                          tmp_path):
+    """`tools/test.py SR_CONFIG X` scored a random generator when X was a detector checkpoint."""
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT
+    ckpt = tiny_c4_detector[2]
+    proc = subprocess.run(
+        [sys.executable, 'tools/test.py', CONFIG, ckpt, '--work-dir', str(tmp_path / 'test'),
+         *options(synthetic_sr_root, 1)], cwd=REPO_ROOT, capture_output=True, text=True,
+        timeout=300, env=dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1'))
+    assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr
+    line = proc.stderr.strip().splitlines()[-1]
+    assert line.startswith('test: error: load_from does not fit the model') and ckpt in line
