@@ -10,14 +10,16 @@ checkpoint ``{'meta': ..., 'state_dict': {'generator.<key>': tensor}}``, usable 
 ``load_from=DST`` in a restorer config or as the generator's
 ``init_cfg=dict(type='Pretrained', checkpoint=DST, prefix='generator.')``.
 
-Every fault (a source that is missing, a folder or not a torch checkpoint, a key or shape
-mismatch, an output path that is a folder or cannot be written) is one ``error:`` line naming the
-file, exit code 2. DST is written to a temp file in its own folder and renamed into place; the
-temp file is removed on any failure, Ctrl-C included.
+Every fault (a source that is missing, a folder, not a torch checkpoint or a pickle that
+references code, a key or shape mismatch, an output path that is a folder, the source itself or
+cannot be written) is one ``error:`` line naming the file, exit code 2. DST is written to a temp
+file in its own folder and renamed into place; the temp file is removed on any failure, Ctrl-C
+included.
 """
 import argparse
 import os
 import os.path as osp
+import pickle
 import sys
 
 import torch
@@ -53,6 +55,10 @@ def check_paths(src, dst, config=None):
     if osp.isdir(dst) or dst.endswith(('/', os.sep)):
         raise ConvertError(f'{dst} is a folder: pass the output file path, e.g. '
                            f'{osp.join(dst, "dbpn_x4_official.pth")}.')
+    if osp.exists(dst) and osp.samefile(src, dst):
+        raise ConvertError(f'{dst} is the source file itself: writing it would replace the '
+                           'official checkpoint; pass another output path, e.g. '
+                           f'{osp.join(osp.dirname(dst) or ".", "dbpn_x4_fdsr_mm.pth")}.')
     why = _sniff(src)
     if why:
         raise ConvertError(_not_a_checkpoint(src, why))
@@ -91,6 +97,15 @@ def load_official(path):
         raise DBPNCheckpointMismatch(_not_a_checkpoint(path, why))
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:  # never torch's advice to use weights_only=False
+        from fdsr_mm.utils.checkpoint_safety import (refused_checkpoint_error, refuses_a_global,
+                                                     unpickling_reason)
+        if refuses_a_global(err):
+            raise DBPNCheckpointMismatch(str(refused_checkpoint_error(path, err))) from None
+        raise DBPNCheckpointMismatch(
+            f'{path} could not be read as a torch checkpoint (UnpicklingError: '
+            f'{unpickling_reason(err)}). The file is probably truncated or corrupt: download it '
+            'again.') from None
     except Exception as err:  # noqa: BLE001  torch.load raises many types on bad bytes
         first_line = (str(err).strip().splitlines() or [''])[0]
         raise DBPNCheckpointMismatch(

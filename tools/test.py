@@ -2,11 +2,16 @@
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE] [--cfg-options k=v]
     mim test fdsr_mm CONFIG --checkpoint CHECKPOINT [same arguments]
+
+CHECKPOINT must fit the config's model exactly (every weight, nothing else, finite): metrics of a
+random or half-loaded model are never printed. Faults (a missing or refused file, weights of
+another model) are one ``test: error:`` line, exit code 2.
 """
 import argparse
 import contextlib
 import os
 import os.path as osp
+import sys
 import tempfile
 
 from mmengine.config import Config, DictAction
@@ -16,6 +21,8 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
+from fdsr_mm.engine import install_checkpoint_fit_check
+from fdsr_mm.utils.cli_errors import run_tool
 from fdsr_mm.utils.dist_env import setup_cpu_distributed
 
 
@@ -86,6 +93,7 @@ def main():
 
     setup_cpu_distributed(cfg)  # --launcher without CUDA: gloo, as tools/train.py
     runner = Runner.from_cfg(cfg)
+    install_checkpoint_fit_check(runner)  # the checkpoint must fit the model
     collector = CollectTestMetrics()
     runner.register_hook(collector)
     metrics = runner.test()
@@ -97,4 +105,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool('test', main))

@@ -12,9 +12,10 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
-from fdsr_mm.engine import ResumeError, resolve_resume
+from fdsr_mm.engine import ResumeError, install_checkpoint_fit_check, resolve_resume
 from fdsr_mm.utils import NonFiniteError, UnsafeCheckpointError
 from fdsr_mm.utils.dist_env import setup_cpu_distributed
+from fdsr_mm.utils.state_fit import WeightsMismatchError
 
 
 def parse_args():
@@ -43,7 +44,7 @@ def parse_args():
 
 
 # Known faults, reported as one `error: ...` line and exit code 2 instead of a traceback.
-KNOWN_FAULTS = (ResumeError, NonFiniteError, UnsafeCheckpointError)
+KNOWN_FAULTS = (ResumeError, NonFiniteError, UnsafeCheckpointError, WeightsMismatchError)
 
 
 def build_and_train(cfg, init_from=None):
@@ -52,12 +53,14 @@ def build_and_train(cfg, init_from=None):
     ``init_from`` is the config's ``load_from`` that a plain ``--resume`` replaced: with no
     checkpoint to resume yet, training starts from it (a fine-tune keeps its initial weights).
 
-    A known fault (corrupt or foreign resume checkpoint, refused pickle, NaN/Inf loss) exits
-    with code 2 and one ``error:`` line naming the file or iteration and the fix.
+    A known fault (corrupt or foreign resume checkpoint, a ``load_from`` / resume checkpoint
+    that does not fit the model, refused pickle, NaN/Inf loss) exits with code 2 and one
+    ``error:`` line naming the file or iteration and the fix.
     """
     try:
         notes = resolve_resume(cfg, init_from)
         runner = Runner.from_cfg(cfg)
+        install_checkpoint_fit_check(runner)  # load_from / --resume must fit the model
         for note in notes:
             runner.logger.info(note)
         runner.train()

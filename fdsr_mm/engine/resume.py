@@ -5,7 +5,9 @@ goes wrong silently or with a traceback when the file is empty, when the checkpo
 cut short (a crash or a full disk while saving), or when the work dir was copied: mmengine writes
 absolute paths, so a copy would resume from (and keep reading) the original folder's files.
 :func:`resolve_resume` checks all of that before the runner is built and sets ``cfg.load_from``
-to the checkpoint to resume from.
+to the checkpoint to resume from. That checkpoint must then fit the config's model and optimizer
+type (a resume after a config change that alters either is one error line):
+:class:`fdsr_mm.engine.checkpoint_fit.CheckpointFitHook`.
 """
 import glob
 import os.path as osp

@@ -5,6 +5,7 @@ trained detector (Mask R-CNN R50-C4 in the paper), frozen. Gradients flow throug
 SR image and on into the generator; ``F`` itself never changes.
 """
 import os.path as osp
+import re
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
@@ -82,6 +83,27 @@ def detector_input_transform(model_cfg) -> Tuple[bool, torch.Tensor, torch.Tenso
     return not flip, mean, std
 
 
+#: torchvision's weight files are ``<arch>-<first 8 hex digits of their sha256>.pth``; mmdet's
+#: model-zoo files add a date: ``<config>_<yyyymmdd>-<8 hex>.pth``.
+_TORCHVISION_FILE = re.compile(r'^[a-z0-9_]+-[0-9a-f]{8}\.pth$')
+_MMDET_ZOO_FILE = re.compile(r'_\d{8}-[0-9a-f]{8}\.pth$')
+
+
+def where_to_get_checkpoint(checkpoint: str, config: str = '') -> str:
+    """Where the missing weight file ``checkpoint`` (of ``config``) comes from, as advice.
+
+    torchvision ImageNet files (``vgg19-dcbb9e9d.pth``, ``resnet50-0676ba61.pth``) are
+    downloaded from download.pytorch.org; mmdet detector weights from the MMDetection model zoo.
+    """
+    name = osp.basename(checkpoint)
+    if _TORCHVISION_FILE.match(name) and not _MMDET_ZOO_FILE.search(name):
+        return (f'it is a torchvision ImageNet file: download https://download.pytorch.org/'
+                f'models/{name} and put it there')
+    of = f' of {config}' if config else ''
+    return (f'download the detector weights{of} from the MMDetection model zoo (the URL is in '
+            'the mmdet config\'s README / metafile) and put the file there, or train them')
+
+
 def load_detector_checkpoint(checkpoint: str, detector_config: str, what: str,
                              option: str) -> Tuple[Dict[str, torch.Tensor], dict]:
     """The state dict (``module.`` prefixes off) and meta of an mmdet model-zoo checkpoint.
@@ -96,9 +118,9 @@ def load_detector_checkpoint(checkpoint: str, detector_config: str, what: str,
     """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(
-            f'{what} checkpoint {checkpoint!r} not found. Download the detector weights of '
-            f'{detector_config} from the MMDetection model zoo and put the file there, or set '
-            f'{option} in your config.')
+            f'{what} checkpoint {checkpoint!r} not found: '
+            f'{where_to_get_checkpoint(checkpoint, detector_config)}, or set {option} in your '
+            'config.')
     ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):

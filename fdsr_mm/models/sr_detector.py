@@ -10,11 +10,14 @@ and run through the detector's OWN test pipeline (resize, pack) and ``data_prepr
 the SR scale, and by the outer pipeline's ``scale_factor`` if it resized the LR image.
 
 Works with mmdet's tools: ``DetInferencer(model='configs/sr_detectors/<name>.py', weights=...)``,
-its visualizer, and a Runner test loop with ``CocoMetric`` on LR-annotated data.
+its visualizer, and a Runner test loop with ``CocoMetric`` on LR-annotated data. Every way weights
+reach it (``sr.checkpoint``, ``detector_checkpoint``, ``weights=`` / ``load_from`` / any
+``load_state_dict``) is strict, complete and finite, whatever the caller's ``strict``: a file of
+another model is one error line naming it, never detections of a half-loaded model.
 """
 import copy
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -25,10 +28,17 @@ from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 
+from fdsr_mm.utils.finite_check import check_finite_state_dict
+from fdsr_mm.utils.state_fit import WeightsMismatchError, check_state_fits, source_of
+
 #: Pipeline steps of a detector's test pipeline that SRDetector does itself (loading) or that
 #: prediction does not need (ground truth).
 _SKIPPED_STEPS = ('LoadImageFromFile', 'mmdet.LoadImageFromFile', 'InferencerLoader',
                   'mmdet.InferencerLoader', 'LoadAnnotations', 'mmdet.LoadAnnotations')
+_DETECTOR_FIX = ('pass the mmdet checkpoint trained with this detector config (the model-zoo '
+                 'file its README names)')
+_PACKED_FIX = ('pass a file written by tools/pack_sr_detector.py for this config, or the mmdet '
+               'checkpoint of its detector (with model.sr.checkpoint set)')
 
 
 def build_sr_part(sr: dict) -> torch.nn.Module:
@@ -38,13 +48,13 @@ def build_sr_part(sr: dict) -> torch.nn.Module:
     ``model.generator`` is built; ``generator`` is a generator config dict instead (e.g.
     ``dict(type='InterpolationSR', scale=4)``). ``checkpoint`` (a restorer checkpoint with
     ``generator.*`` keys, or a bare generator state dict) is loaded with the cascade's checks
-    (missing, unreadable, wrong architecture, non-finite weights); None leaves the weights to a
-    packed SRDetector checkpoint. Generators map RGB [0, 1] (N, 3, h, w) to (N, 3, h*s, w*s).
+    (missing, unreadable, wrong architecture or scale, non-finite weights: one error line naming
+    the file); None leaves the weights to a packed SRDetector checkpoint. Generators map RGB
+    [0, 1] (N, 3, h, w) to (N, 3, h*s, w*s).
     """
     from mmagic.registry import MODELS as MMAGIC_MODELS
 
     from fdsr_mm.apis.cascade.methods import SRMethod, _generator_state, generator_cfg
-    from fdsr_mm.utils.finite_check import check_finite_state_dict
     if sr.get('config'):
         config = sr['config']
         if config.startswith('fdsr_mm::'):
@@ -64,11 +74,12 @@ def build_sr_part(sr: dict) -> torch.nn.Module:
             raise FileNotFoundError(f'SR checkpoint {checkpoint} does not exist: train it '
                                     '(tools/train.py) or fix model.sr.checkpoint in the config.')
         state = _generator_state(SRMethod('sr', 'model', source, checkpoint))
+        check_state_fits(
+            generator.state_dict(), state, checkpoint,
+            f'SR checkpoint (model.sr.checkpoint) does not hold the generator of {source}',
+            'pass the checkpoint trained with this SR config (same scale and architecture)')
         check_finite_state_dict(state, checkpoint)
-        missing, unexpected = generator.load_state_dict(state, strict=False)
-        if missing or unexpected:
-            raise KeyError(f'{checkpoint} does not fit the SR generator of {source}: missing '
-                           f'{missing[:5]}, unexpected {unexpected[:5]}.')
+        generator.load_state_dict(state, strict=False)  # checked: only num_batches_tracked
     return generator.eval()
 
 
@@ -83,13 +94,17 @@ class SRDetector(BaseDetector):
             pack) runs on every SR image.
         sr (dict): The SR part, see :func:`build_sr_part`, plus ``scale`` (int, the generator's
             factor), ``tile`` (LR tile size or None for whole images) and ``tile_pad``.
-        detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (every detector
-            weight must be in it). None when the weights come from a packed SRDetector
+        detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (exactly the
+            detector's weights, all finite). None when the weights come from a packed SRDetector
             checkpoint (``DetInferencer(..., weights=...)``, ``load_from``).
         sr_coords (bool): Return boxes in SR-image coordinates instead of the input's.
         data_preprocessor (dict): Of the LR input: keep mean 0 / std 1 (values stay 0-255),
             ``bgr_to_rgb=True`` (the loader gives BGR; generators take RGB).
     """
+
+    #: Every load of weights is checked by :meth:`_load_from_state_dict` (strict, complete,
+    #: finite), so ``fdsr_mm.engine.CheckpointFitHook`` leaves this model to it.
+    checks_loaded_weights = True
 
     def __init__(self, detector: dict, detector_test_pipeline: Sequence[dict], sr: dict,
                  detector_checkpoint: Optional[str] = None, sr_coords: bool = False,
@@ -109,6 +124,7 @@ class SRDetector(BaseDetector):
         self.tile, self.tile_pad = sr.get('tile', None), int(sr.get('tile_pad', 16))
         self.sr_coords = sr_coords
         self.generator = build_sr_part(sr)
+        self._generator_loaded = bool(sr.get('checkpoint'))
         detector = copy.deepcopy(dict(detector))
         detector.pop('init_cfg', None)
         if isinstance(detector.get('backbone'), dict):
@@ -122,33 +138,98 @@ class SRDetector(BaseDetector):
             self._load_detector(detector_checkpoint)
 
     def _load_detector(self, checkpoint: str) -> None:
-        """The cascade's loader: the file must hold every detector weight, in the right shape."""
-        from fdsr_mm.apis.cascade.preflight import load_detector_weights
+        """Load ``model.detector_checkpoint``: every detector weight, nothing else, all finite."""
+        from .detector_feature_loss import load_detector_checkpoint
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'Detector checkpoint {checkpoint} does not exist: download '
                                     'the model-zoo file named in the detector config, or fix '
                                     'model.detector_checkpoint.')
-        meta = load_detector_weights(self.detector, checkpoint, 'model.detector',
-                                     'model.detector_checkpoint')
+        try:
+            state, meta = load_detector_checkpoint(checkpoint, 'model.detector', 'Detector',
+                                                   'model.detector_checkpoint')
+        except (RuntimeError, EOFError, OSError) as e:  # truncated, not a checkpoint
+            raise WeightsMismatchError(
+                f'detector checkpoint cannot be read ({type(e).__name__}: '
+                f'{str(e).splitlines()[0] if str(e) else ""})', checkpoint,
+                'it is truncated or not a torch checkpoint: pass an intact one') from None
+        check_state_fits(self.detector.state_dict(), state, checkpoint,
+                         'detector checkpoint (model.detector_checkpoint) does not hold the '
+                         'weights of model.detector', _DETECTOR_FIX)
+        check_finite_state_dict(state, checkpoint)
+        self.detector.load_state_dict(state, strict=False)  # checked: only num_batches_tracked
         if meta.get('dataset_meta'):
             self.dataset_meta = meta['dataset_meta']  # class names for visualizers and metrics
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        """Also accept a bare detector checkpoint (``backbone.*``, ... keys, no ``detector.``).
+    def _has_generator_weights(self) -> bool:
+        """Whether the generator's weights were loaded (or it has none, e.g. bicubic)."""
+        return self._generator_loaded or not self.generator.state_dict()
 
-        Its keys are moved under ``detector.`` and the generator keeps its weights, so
-        ``DetInferencer(model=CFG, weights=<the mmdet model-zoo file>)`` loads the detector (and
-        its class names) while the SR weights come from ``sr.checkpoint``. A packed SRDetector
-        checkpoint (``generator.*`` + ``detector.*``) loads as it is.
+    def _checked_state(self, given: Dict[str, Any], source: str) -> Dict[str, Any]:
+        """The complete, checked SRDetector state dict (no prefix) for weights ``given``.
+
+        ``given`` is a packed SRDetector state dict (``generator.*`` / ``detector.*`` keys) or a
+        bare detector checkpoint (the mmdet model-zoo file of ``detector``: its keys go under
+        ``detector.``, the generator keeps the weights of ``sr.checkpoint``).
+
+        Raises:
+            WeightsMismatchError: a missing, unexpected or mis-shaped weight, or a bare detector
+                file while the generator has no weights; one line naming ``source``.
+            NonFiniteError: a NaN/Inf weight (a diverged run), naming ``source`` and the key.
         """
-        ours = [k for k in state_dict if k.startswith(prefix)]
-        if ours and not any(k[len(prefix):].startswith(('detector.', 'generator.'))
-                            for k in ours):
-            for k in ours:
-                state_dict[f'{prefix}detector.{k[len(prefix):]}'] = state_dict.pop(k)
-            for k, v in self.generator.state_dict().items():
-                state_dict.setdefault(f'{prefix}generator.{k}', v)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        if not given:
+            raise WeightsMismatchError('the weights hold no tensor', source, _PACKED_FIX)
+        packed = any(k.startswith(('detector.', 'generator.')) for k in given)
+        if packed:
+            hint = ''
+            if not any(k.startswith('detector.') for k in given):
+                hint = ' (it holds an SR model only: no detector.* weights)'
+            check_state_fits(self.state_dict(), given, source,
+                             f'the weights are not those of this SR + detector model{hint}',
+                             _PACKED_FIX)
+            state = dict(given)
+        else:
+            generator_keys = set(self.generator.state_dict())
+            hint = ''
+            if generator_keys and len(generator_keys & set(given)) >= len(given) / 2:
+                hint = ' (it looks like a bare SR generator file)'
+            check_state_fits(self.detector.state_dict(), given, source,
+                             'the weights are neither a packed SR + detector checkpoint '
+                             f'(generator.*, detector.*) nor the detector\'s{hint}',
+                             _PACKED_FIX)
+            if not self._has_generator_weights():
+                raise WeightsMismatchError(
+                    'the file holds the detector\'s weights only and the SR generator has none '
+                    '(model.sr.checkpoint is not set)', source,
+                    'set model.sr.checkpoint to the SR training checkpoint, or pass a packed '
+                    'file (tools/pack_sr_detector.py)')
+            state = {f'detector.{k}': v for k, v in given.items()}
+            state.update({f'generator.{k}': v for k, v in self.generator.state_dict().items()})
+        check_finite_state_dict(state, source)
+        return state
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):
+        """Every load of weights into an SRDetector is strict, complete and finite.
+
+        mmdet's ``DetInferencer(weights=...)``, ``load_from`` / ``tools/test.py`` and
+        ``load_checkpoint`` load non-strictly (a mismatch is only logged); this check runs first
+        whatever the caller asked for. Accepted: a packed SRDetector checkpoint
+        (``tools/pack_sr_detector.py``: ``generator.*`` + ``detector.*``, exactly this model's
+        weights) or the bare detector checkpoint (the mmdet model-zoo file: its keys go under
+        ``detector.`` and the generator keeps the weights of ``sr.checkpoint``, so
+        ``DetInferencer(model=CFG, weights=<zoo file>)`` also takes its class names). Anything
+        else (another architecture, an SR checkpoint, an x2 generator, NaN weights) raises one
+        line naming the file (see :meth:`_checked_state`).
+        """
+        source = source_of(local_metadata, 'the state dict loaded into SRDetector')
+        given = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        state = self._checked_state(given, source)
+        for k in [k for k in state_dict if k.startswith(prefix)]:
+            del state_dict[k]
+        state_dict.update({prefix + k: v for k, v in state.items()})
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+        self._generator_loaded = True
 
     def super_resolve(self, lr: torch.Tensor) -> np.ndarray:
         """One LR image (3, h, w) RGB float 0-255 -> SR (h*s, w*s, 3) BGR uint8 (a loaded file)."""

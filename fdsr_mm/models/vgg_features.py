@@ -26,7 +26,8 @@ class VGG19Features(nn.Module):
     (before the ReLU) instead; pass ``out_layers=('conv5_4',)`` for that variant.
 
     Submodule keys are torchvision's (``features.<index>.weight``), so the torchvision ImageNet
-    file ``vgg19-dcbb9e9d.pth`` loads with ``checkpoint_prefix=''`` (its classifier keys are
+    file ``vgg19-dcbb9e9d.pth`` (https://download.pytorch.org/models/vgg19-dcbb9e9d.pth, not an
+    MMDetection model-zoo file) loads with ``checkpoint_prefix=''`` (its classifier keys are
     reported as unexpected and ignored).
 
     Args:

@@ -32,6 +32,8 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 from numpy.core.multiarray import _reconstruct, scalar
 
+from .state_fit import tag_source
+
 # The globals `torch.serialization.get_unsafe_globals_in_checkpoint` reports for an mmengine
 # 0.10.7 training checkpoint (numpy 1.26 pickle layout), plus the numpy dtype classes whose state
 # the unpickler must BUILD (e.g. numpy.dtypes.Float64DType for float64 arrays), and nothing else.
@@ -68,10 +70,34 @@ def _refusal_reason(message: str) -> str:
     return ' '.join(sentences) or 'the safe unpickler refused it'
 
 
+def refuses_a_global(err: BaseException) -> bool:
+    """Whether torch's ``weights_only`` error ``err`` refused a global (vs. unreadable bytes)."""
+    return bool(re.search(r'GLOBAL \S+ (was not an allowed global|whose module \S+ is blocked)',
+                          str(err)))
+
+
+def unpickling_reason(err: BaseException) -> str:
+    """The cause in torch's ``weights_only`` error ``err``, without its unsafe advice."""
+    return _refusal_reason(str(err))
+
+
+def refused_checkpoint_error(filename: str, err: BaseException) -> UnsafeCheckpointError:
+    """The one-line error for a file torch's ``weights_only`` unpickler refused (``err``).
+
+    It names the file and the refused global, and leaves out torch's advice to retry with
+    ``weights_only=False`` (which would run whatever the file holds).
+    """
+    return UnsafeCheckpointError(
+        f'{filename}: refused to load: {_refusal_reason(str(err))}; a checkpoint should hold '
+        'tensors and plain data only: use another file, or, if you trust this one and the '
+        'type is plain data, allow exactly it with torch.serialization.add_safe_globals')
+
+
 def load_local_checkpoint(filename: str, map_location=None):
     """``torch.load(filename, weights_only=True)`` accepting the mmengine checkpoint types.
 
-    Drop-in for mmengine's ``load_from_local``.
+    Drop-in for mmengine's ``load_from_local``. The state dict's ``_metadata`` records
+    ``filename`` (:func:`fdsr_mm.utils.state_fit.tag_source`).
 
     Raises:
         FileNotFoundError: no such file.
@@ -83,13 +109,12 @@ def load_local_checkpoint(filename: str, map_location=None):
         raise FileNotFoundError(f'{filename} can not be found.')
     try:
         with torch.serialization.safe_globals(MMENGINE_CHECKPOINT_TYPES):
-            return torch.load(filename, map_location=map_location, weights_only=True)
+            checkpoint = torch.load(filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        raise UnsafeCheckpointError(
-            f'{filename}: refused to load: {_refusal_reason(str(err))}; a checkpoint should hold '
-            'tensors and plain data only: use another file, or, if you trust this one and the '
-            'type is plain data, allow exactly it with torch.serialization.add_safe_globals'
-        ) from None
+        raise refused_checkpoint_error(filename, err) from None
+    # the file's name travels with its state dict, so that a model refusing the weights
+    # (e.g. SRDetector) names it (fdsr_mm.utils.state_fit)
+    return tag_source(checkpoint, filename)
 
 
 def allow_mmengine_checkpoint_types() -> None:

@@ -128,3 +128,18 @@ def test_vgg19_54_prior_loads_torchvision_layout(tmp_path):
     expected = tv.features[:36]((x * 255 - mean) / std)  # relu5_4 = index 35
     assert feat.shape == (1, 512, 2, 2)
     torch.testing.assert_close(feat, expected)
+
+
+@pytest.mark.parametrize('name, source', [
+    ('vgg19-dcbb9e9d.pth', 'https://download.pytorch.org/models/vgg19-dcbb9e9d.pth'),
+    ('resnet50-0676ba61.pth', 'https://download.pytorch.org/models/resnet50-0676ba61.pth'),
+    ('faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth', 'MMDetection model zoo')])
+def test_missing_checkpoint_says_where_that_file_comes_from(tmp_path, name, source):
+    """Issue 18: the torchvision ImageNet files were sent to the MMDetection model zoo."""
+    from fdsr_mm.models.detector_feature_loss import load_detector_checkpoint
+    with pytest.raises(FileNotFoundError) as err:
+        load_detector_checkpoint(str(tmp_path / name), 'fdsr_mm::_base_/feature_extractors/x.py',
+                                 'Feature-extractor', 'feature_loss.checkpoint')
+    assert source in str(err.value) and 'feature_loss.checkpoint' in str(err.value)
+    if 'pytorch.org' in source:
+        assert 'MMDetection' not in str(err.value) and 'torchvision' in str(err.value)

@@ -193,3 +193,34 @@ def test_written_checkpoint_has_usual_permissions(official, tmp_path):
         os.umask(umask)
     assert (dst.stat().st_mode & 0o777) == 0o644
     no_tmp_left(tmp_path)
+
+
+@pytest.mark.parametrize('same', ['same_path', 'hard_link'])
+def test_destination_equal_to_the_source_is_refused(official, tmp_path, capsys, same):
+    """Issue 18: converting SRC onto itself replaced the official file."""
+    src = tmp_path / 'DBPN_x4.pth'
+    torch.save(official.state_dict(), src)
+    before = src.read_bytes()
+    dst = src
+    if same == 'hard_link':
+        dst = tmp_path / 'other_name.pth'
+        os.link(src, dst)
+    assert convert_dbpn_official.main([str(src), str(dst)]) == 2
+    err = capsys.readouterr().err
+    one_error_line(err, dst)
+    assert 'is the source file itself' in err
+    assert src.read_bytes() == before
+    no_tmp_left(tmp_path)
+
+
+def test_refused_pickle_is_one_line_without_the_unsafe_advice(tmp_path, capsys):
+    """A pickle that references code is refused by our loader's line, never with torch's
+    advice to retry with weights_only=False."""
+    src, dst = tmp_path / 'DBPN_x4.pth', tmp_path / 'out.pth'
+    torch.save({'feat0.conv.weight': torch.zeros(1), 'payload': os.system}, src)
+    assert convert_dbpn_official.main([str(src), str(dst)]) == 2
+    err = capsys.readouterr().err
+    one_error_line(err, src)
+    assert 'refused to load' in err and 'system' in err
+    assert 'weights_only=False' not in err and 'weights_only` set to `False' not in err
+    assert not dst.exists()

@@ -69,10 +69,11 @@ class CascadeRun:
         o = self.opts
         check_detector_arguments(o.detector_config, o.detector_checkpoint)
         if not osp.isfile(o.detector_checkpoint):
+            from fdsr_mm.models.detector_feature_loss import where_to_get_checkpoint
             raise FileNotFoundError(
-                f'Detector checkpoint {o.detector_checkpoint} does not exist: download it from '
-                'the mmdet model zoo (the URL is in the config docstring / mmdet metafile) or '
-                'train it with tools/train.py, and pass its path.')
+                f'Detector checkpoint {o.detector_checkpoint} does not exist: '
+                f'{where_to_get_checkpoint(o.detector_checkpoint, o.detector_config)}, and pass '
+                'its path.')
         self.cfg = load_config(o.detector_config, format_python_code=False)
         if o.cfg_options:
             self.cfg.merge_from_dict(o.cfg_options)
