@@ -93,7 +93,8 @@ class SRDetector(BaseDetector):
             ``test_pipeline``); its loading and annotation steps are dropped, the rest (resize,
             pack) runs on every SR image.
         sr (dict): The SR part, see :func:`build_sr_part`, plus ``scale`` (int, the generator's
-            factor), ``tile`` (LR tile size or None for whole images) and ``tile_pad``.
+            factor), ``tile`` (LR tile size or None for whole images) and ``tile_pad`` (LR context
+            pixels; None: the generator's receptive field, which makes tiles exact).
         detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (exactly the
             detector's weights, all finite). None when the weights come from a packed SRDetector
             checkpoint (``DetInferencer(..., weights=...)``, ``load_from``).
@@ -121,7 +122,7 @@ class SRDetector(BaseDetector):
         self.scale = int(sr.get('scale', 1))
         if self.scale < 1:
             raise ValueError(f"SRDetector: sr['scale'] must be >= 1, got {sr.get('scale')}.")
-        self.tile, self.tile_pad = sr.get('tile', None), int(sr.get('tile_pad', 16))
+        self.tile, self.tile_pad = sr.get('tile', None), sr.get('tile_pad', None)
         self.sr_coords = sr_coords
         self.generator = build_sr_part(sr)
         self._generator_loaded = bool(sr.get('checkpoint'))

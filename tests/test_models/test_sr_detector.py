@@ -156,3 +156,28 @@ def test_test_loop_with_coco_metric_on_lr_annotated_data(tiny):
     assert metrics['sr']['coco/bbox_mAP_50'] >= 0 and metrics['sr'].keys() == metrics['bare'].keys()
     for k, v in metrics['bare'].items():
         assert metrics['sr'][k] == pytest.approx(v, abs=1e-9), k
+
+
+def test_tiled_dbpn_sr_equals_the_whole_image_by_default(tiny):
+    """The default tile pad is the generator's receptive field (D-DBPN x4: 21 LR px), so an
+    SRDetector that tiles gives exactly the whole-image SR (issue 18 item 5; the old fixed pad
+    16 was below DBPN's field)."""
+    from fdsr_mm.apis.sr_detect import init_sr_detector
+    torch.manual_seed(0)
+    dbpn = ("dict(type='DBPN', in_channels=3, mid_channels=8, base_channels=4, num_stages=7, "
+            "scale=4, bicubic_residual=True)")
+    models = {}
+    for tile in (None, 12):
+        cfg = write_sr_detector_config(tiny['root'] / f'dbpn_tile{tile}.py', tiny['det_cfg'],
+                                       tiny['ckpt'], 4, tile=tile)
+        text = open(cfg).read().replace("dict(type='InterpolationSR', scale=4, mode='nearest')",
+                                        dbpn)
+        open(cfg, 'w').write(text)
+        models[tile] = init_sr_detector(cfg)
+    assert models[12].tile_pad is None and models[12].generator.receptive_field == 21
+    models[12].generator.load_state_dict(models[None].generator.state_dict())
+    lr = torch.from_numpy(_lr_images(n=1, hw=(30, 36), seed=3)[0][..., ::-1].copy())
+    lr = lr.permute(2, 0, 1).float()  # (3, h, w) RGB 0-255, as the SRDetector's preprocessor gives
+    whole, tiled = models[None].super_resolve(lr), models[12].super_resolve(lr)
+    assert whole.shape == (120, 144, 3) and whole.dtype == np.uint8
+    np.testing.assert_array_equal(tiled, whole)

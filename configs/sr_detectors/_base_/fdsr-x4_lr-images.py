@@ -7,7 +7,7 @@ sr = dict(
     checkpoint='work_dirs/fdsr_x4/iter_2000000.pth',  # its training checkpoint (generator.*)
     scale=4,
     tile=200,  # LR tile size: bounds memory on large images (whole image when smaller)
-    tile_pad=16)
+    tile_pad=None)  # None: D-DBPN's receptive field (21 LR px), so tiles equal the whole image
 # LR images are loaded as they are (BGR uint8) and packed unresized: SRDetector super-resolves
 # them, then applies the detector's own test pipeline (resize, pack) to the SR image.
 lr_test_pipeline = [
