@@ -74,6 +74,24 @@ def test_non_finite_sr_checkpoint_is_refused_before_sr(setup, tmp_path):
     assert _pngs(cache) == []
 
 
+def test_sr_checkpoint_with_weights_of_another_shape_is_refused_before_sr(setup, tmp_path):
+    """Same keys, other shapes (e.g. another width): one CascadeError naming the file and the
+    first mis-shaped weight, not torch's multi-line RuntimeError from load_state_dict."""
+    state = torch.load(setup['sr_ckpt'], weights_only=True)
+    key = next(k for k in state['state_dict'] if k.endswith('weight'))
+    w = state['state_dict'][key]
+    state['state_dict'][key] = torch.zeros((w.shape[0] + 1,) + tuple(w.shape[1:]))
+    bad = str(tmp_path / 'wide_dbpn.pth')
+    torch.save(state, bad)
+    cache = str(tmp_path / 'cache')
+    with pytest.raises(CascadeError, match='does not fit the generator') as err:
+        run_cascade(setup['cfg'], setup['ckpt'], ['hr', f'wide={setup["sr_cfg"]}:{bad}'],
+                    str(tmp_path / 'out'), cache_dir=cache, progress=False)
+    msg = str(err.value)
+    assert bad in msg and 'another shape' in msg and key[len('generator.'):] in msg
+    assert '\n' not in msg and _pngs(cache) == []
+
+
 def test_duplicate_coco_image_ids_are_refused(setup, tmp_path):
     def dup(coco, _):
         coco['images'][1]['id'] = coco['images'][0]['id']

@@ -19,6 +19,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from fdsr_mm.utils.cli_errors import format_error
+from fdsr_mm.utils.state_fit import compare_state, describe_mismatch
 from .options import DEGRADATION, METHOD_NAME, RESERVED_METHODS, CascadeError
 
 
@@ -165,10 +166,12 @@ def build_sr_generator(method: SRMethod, device: str = 'cpu') -> torch.nn.Module
         check_finite_state_dict(state, method.checkpoint)
     except ValueError as e:
         raise CascadeError(f'SR method {method.name!r}: {e}') from None
-    missing, unexpected = generator.load_state_dict(state, strict=False)
-    if missing or unexpected:
+    detail = describe_mismatch(*compare_state(generator.state_dict(), state),
+                               len(generator.state_dict()))
+    if detail:  # missing, unexpected or mis-shaped weights (a load would raise or half-load)
         raise CascadeError(f'{method.checkpoint} does not fit the generator of {method.config}: '
-                           f'missing {missing[:5]}, unexpected {unexpected[:5]}.')
+                           f'{detail}.')
+    generator.load_state_dict(state, strict=False)  # checked above (BN counters may be absent)
     return generator.to(device).eval()
 
 
