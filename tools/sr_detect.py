@@ -26,10 +26,15 @@ line, exit code 130, and a rerun continues.
 """
 import argparse
 import sys
+import warnings
 
-from mmengine.config import DictAction
+# Deprecation notices of third-party code imported through mmagic (diffusers, torch.jit), one
+# block per run, that no user of this tool can act on: our output is our lines and a progress bar.
+warnings.filterwarnings('ignore', category=FutureWarning, module=r'(diffusers|torch\.jit)\b')
 
-from fdsr_mm.utils.cli_errors import run_tool
+from mmengine.config import DictAction  # noqa: E402
+
+from fdsr_mm.utils.cli_errors import run_tool  # noqa: E402
 
 
 def parse_args(argv=None):
