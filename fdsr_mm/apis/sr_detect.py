@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import os.path as osp
+import warnings
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
@@ -320,14 +321,23 @@ def sr_image(model: torch.nn.Module, packed: dict) -> np.ndarray:
 
 def _draw(visualizer, name: str, img_bgr: np.ndarray, boxes: torch.Tensor, sample,
           score_thr: float, out_file: str) -> None:
-    """Draw ``boxes`` (pixels of ``img_bgr``) with the sample's scores and labels."""
+    """Draw ``boxes`` (pixels of ``img_bgr``, clipped to it) with the sample's scores and labels.
+
+    mmengine warns for every box, polygon or label that touches the right or bottom border
+    (its bound is ``x < width``; boxes end at ``x <= width``): those notices are not shown.
+    """
     from mmdet.structures import DetDataSample
     from mmengine.structures import InstanceData
     pred = sample.pred_instances
+    h, w = img_bgr.shape[:2]
+    boxes = torch.stack([boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h),
+                         boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], dim=1)
     shown = DetDataSample(pred_instances=InstanceData(bboxes=boxes, scores=pred.scores,
                                                       labels=pred.labels))
-    visualizer.add_datasample(name, img_bgr[..., ::-1], shown, draw_gt=False, show=False,
-                              pred_score_thr=score_thr, out_file=out_file)
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=r'Warning: The \w+ is out of bounds')
+        visualizer.add_datasample(name, img_bgr[..., ::-1], shown, draw_gt=False, show=False,
+                                  pred_score_thr=score_thr, out_file=out_file)
 
 
 def _record(key: str, file: str, img: np.ndarray, boxes: torch.Tensor, sample,
