@@ -282,7 +282,7 @@ def run_key(model: torch.nn.Module, settings: dict) -> str:
     """A hash of the model (config text and every weight) and ``settings``: records made under
     another key are redone."""
     h = hashlib.sha1(json.dumps([_RECORD_VERSION, settings], sort_keys=True).encode())
-    h.update(model.cfg.pretty_text.encode())
+    h.update(json.dumps(model.cfg.to_dict(), sort_keys=True, default=str).encode())
     for name, t in model.state_dict().items():
         h.update(name.encode())
         h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())

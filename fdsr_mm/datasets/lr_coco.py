@@ -9,8 +9,10 @@ and divided by ``scale``, polygons divided by ``scale``, RLE masks (crowd region
 downscaled (see :func:`downscale_rle`). ``area`` stays the HR area, as in the cascade's
 annotations: COCOeval's small / medium / large bins (32**2, 96**2) then put every object in the
 bin it has on the HR set, so APS/APM/APL compare with the cascade's and the paper's (the json's
-``info['fdsr_mm_lr']['area']`` says so). Images that do not decode are left out with their
-annotations and reported.
+``info['fdsr_mm_lr']['area']`` says so). Left: COCOeval bins an UNMATCHED detection by its own
+area, which ``loadRes`` computes from its LR box (scale**2 smaller than the HR-equivalent), so
+false positives still fall into smaller bins than on the HR set. Images that do not decode are
+left out with their annotations and reported.
 
 The output must not overlap the input (``out_root`` equal to, inside or containing the HR image
 folder, or holding the HR json): that would overwrite or mix in the HR data, and is refused.

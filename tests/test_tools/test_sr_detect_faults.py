@@ -261,3 +261,21 @@ def test_ctrl_c_is_one_line_and_the_rerun_keeps_what_was_finished(tiny, tmp_path
                           '--score-thr', '0.0', '--no-progress']) == 0
     assert f'60 images ({done} finished by an earlier run)' in capsys.readouterr().out
     assert len(os.listdir(str(out / 'vis'))) == 60
+
+
+def test_pack_sr_detector_faults_are_one_error_line(tiny, tmp_path, capsys):
+    import pack_sr_detector
+    from fdsr_mm.utils import run_tool
+
+    def pack(argv):
+        return run_tool('pack_sr_detector', lambda: pack_sr_detector.main(argv),
+                        pack_sr_detector.extra_faults())
+
+    assert pack([str(tmp_path / 'missing.py'), str(tmp_path / 'p.pth')]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith('pack_sr_detector: error: ') \
+        and 'missing.py does not exist' in err[0]
+    (tmp_path / 'taken.pth').mkdir()  # OUT is a folder: cannot be written
+    assert pack([tiny['cfg'], str(tmp_path / 'taken.pth')]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and 'taken.pth' in err[0], err
