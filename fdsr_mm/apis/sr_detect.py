@@ -252,7 +252,7 @@ def coco_ids(files: Sequence[str], classes: Sequence[str],
                             f'--ann-file {ann_file}') from None
     by_base: Dict[str, List[dict]] = {}
     for im in images:
-        fn = osp.normpath(im['file_name']).replace(osp.sep, '/').lstrip('./')
+        fn = osp.normpath(im['file_name']).replace(osp.sep, '/')
         by_base.setdefault(osp.basename(fn), []).append(dict(im, _fn=fn))
     image_ids = {}
     for file in files:
@@ -384,6 +384,30 @@ def _finished(out: _Outputs, key: str) -> Optional[dict]:
     return _load_record(out.pred, key)
 
 
+def _finish_image(model, visualizer, out: _Outputs, key: str, file: str, img: np.ndarray,
+                  packed: dict, sample, score_thr: float, draw_on: str) -> dict:
+    """Write one detected image's outputs (SR image, drawing, then its record) and return the
+    record. ``img``: the input, BGR uint8; ``packed``: its pipeline output; ``sample``: the
+    model's prediction for it."""
+    from fdsr_mm.apis.cascade.cache_io import write_png
+    from fdsr_mm.evaluation.tables import atomic_write_text
+    boxes = input_pixel_boxes(model, sample)
+    drawn_on_sr = visualizer is not None and draw_on == 'sr'
+    sr = sr_image(model, packed) if out.sr or drawn_on_sr else None
+    if out.sr:
+        write_png(out.sr, np.ascontiguousarray(sr[..., ::-1]))  # lossless, atomic
+    if visualizer is not None:
+        shown, shown_boxes = img, boxes
+        if drawn_on_sr:  # input pixels -> SR pixels
+            shown, shown_boxes = sr, boxes * boxes.new_tensor(
+                [sr.shape[1] / img.shape[1], sr.shape[0] / img.shape[0]] * 2)
+        name = osp.basename(out.vis)
+        _draw(visualizer, name, shown, shown_boxes, sample, score_thr, out.vis)
+    record = _record(key, file, img, boxes, sample, score_thr)
+    atomic_write_text(out.pred, json.dumps(record))  # last: marks the image finished
+    return record
+
+
 def detect_folder(model, files: Sequence[str], out_dir: str, batch_size: int = 1,
                   score_thr: float = 0.3, draw: bool = True, progress: bool = True,
                   draw_on: str = 'lr', save_sr: bool = False,
@@ -411,9 +435,6 @@ def detect_folder(model, files: Sequence[str], out_dir: str, batch_size: int = 1
     """
     from mmdet.registry import VISUALIZERS
     from mmengine.utils import ProgressBar
-
-    from fdsr_mm.apis.cascade.cache_io import write_png
-    from fdsr_mm.evaluation.tables import atomic_write_text
     if draw_on not in ('lr', 'sr'):
         raise SRDetectError(f"draw_on must be 'lr' or 'sr', got {draw_on!r}", '--draw-on')
     if (save_sr or (draw and draw_on == 'sr')) and not hasattr(model, 'super_resolve'):
@@ -454,20 +475,8 @@ def detect_folder(model, files: Sequence[str], out_dir: str, batch_size: int = 1
             with torch.no_grad():
                 samples = model.test_step(pseudo_collate([p for _, _, p in batch]))
             for (file, img, packed), sample in zip(batch, samples):
-                boxes = input_pixel_boxes(model, sample)
-                out = outs[file]
-                sr = sr_image(model, packed) if out.sr or (draw and draw_on == 'sr') else None
-                if out.sr:
-                    write_png(out.sr, np.ascontiguousarray(sr[..., ::-1]))
-                if visualizer is not None:
-                    shown, shown_boxes = img, boxes
-                    if draw_on == 'sr':
-                        shown, shown_boxes = sr, boxes * boxes.new_tensor(
-                            [sr.shape[1] / img.shape[1], sr.shape[0] / img.shape[0]] * 2)
-                    name = osp.relpath(out.vis, osp.join(out_dir, 'vis'))
-                    _draw(visualizer, name, shown, shown_boxes, sample, score_thr, out.vis)
-                records[file] = _record(keys[file], file, img, boxes, sample, score_thr)
-                atomic_write_text(out.pred, json.dumps(records[file]))  # last: marks it done
+                records[file] = _finish_image(model, visualizer, outs[file], keys[file], file,
+                                              img, packed, sample, score_thr, draw_on)
         if bar is not None:
             bar.update(len(todo[start:start + batch_size]))
     return write_results(out_dir, files, records, skipped, ids, classes, reused)
