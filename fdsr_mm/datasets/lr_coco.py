@@ -9,10 +9,11 @@ and divided by ``scale``, polygons divided by ``scale``, RLE masks (crowd region
 downscaled (see :func:`downscale_rle`). ``area`` stays the HR area, as in the cascade's
 annotations: COCOeval's small / medium / large bins (32**2, 96**2) then put every object in the
 bin it has on the HR set, so APS/APM/APL compare with the cascade's and the paper's (the json's
-``info['fdsr_mm_lr']['area']`` says so). Left: COCOeval bins an UNMATCHED detection by its own
-area, which ``loadRes`` computes from its LR box (scale**2 smaller than the HR-equivalent), so
-false positives still fall into smaller bins than on the HR set. Images that do not decode are
-left out with their annotations and reported.
+``info['fdsr_mm_lr']['area']`` says so). COCOeval bins an UNMATCHED detection by its own area,
+which ``loadRes`` computes from its LR box: score LR sets with :class:`HRAreaCocoMetric`
+(``test_evaluator.type='HRAreaCocoMetric'``), which gives detections HR-equivalent areas too, so
+APS/APM/APL equal the cascade's. Images that do not decode are left out with their annotations
+and reported.
 
 The output must not overlap the input (``out_root`` equal to, inside or containing the HR image
 folder, or holding the HR json): that would overwrite or mix in the HR data, and is refused.
@@ -24,6 +25,9 @@ import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
+from mmdet.datasets.api_wrappers import COCO
+from mmdet.evaluation.metrics import CocoMetric
+from mmdet.registry import METRICS
 
 from fdsr_mm.utils.cli_errors import ToolError
 from fdsr_mm.utils.output_names import is_within, overlaps, unique_stems
@@ -170,3 +174,46 @@ def write_lr_coco(ann_file: str, img_dir: str, out_root: str, scale: int = 4,
     atomic_write_text(out_json, json.dumps(lr_coco))
     return out_json, dict(images=len(images), annotations=len(annotations),
                           rle_masks=rle_masks, skipped=skipped)
+
+
+def hr_area_factor(coco: dict) -> float:
+    """How much larger HR-equivalent areas are than LR pixel areas in a json of this module:
+    ``scale**2`` when its ``info['fdsr_mm_lr']`` states HR areas, else 1 (any other json)."""
+    lr = (coco.get('info') or {}).get('fdsr_mm_lr') or {}
+    return float(lr['scale']) ** 2 if lr.get('area') == AREA_NOTE else 1.0
+
+
+
+class _HRAreaCOCO(COCO):
+    """The ground-truth api of an LR json whose ``loadRes`` gives detections HR-equivalent
+    areas (``w * h * area_factor``), as its ground truth has."""
+    area_factor = 1.0
+
+    def loadRes(self, resFile):  # noqa: N802,N803 (pycocotools' names)
+        res = super().loadRes(resFile)
+        for ann in res.dataset['annotations']:
+            ann['area'] = ann['area'] * self.area_factor
+        return res
+
+
+@METRICS.register_module()
+class HRAreaCocoMetric(CocoMetric):
+    """mmdet's CocoMetric for an LR set of :func:`write_lr_coco`: every area in HR pixels.
+
+    The LR json's ground-truth areas are HR-equivalent; COCOeval computes a detection's area
+    from its (LR) box and bins an unmatched detection by it. Here detections get
+    ``w * h * scale**2`` too (``scale`` from the json's ``info['fdsr_mm_lr']``; factor 1 for any
+    other json), so APS/APM/APL equal those of the same boxes in HR pixels scored against the
+    HR annotations (the cascade's route). ``test_evaluator.type='HRAreaCocoMetric'``; needs
+    ``ann_file`` (the LR json).
+    """
+
+    def __init__(self, ann_file: Optional[str] = None, **kwargs):
+        if not ann_file:
+            raise ValueError('HRAreaCocoMetric needs ann_file: the LR json written by '
+                             'tools/make_lr_coco.py.')
+        super().__init__(ann_file=ann_file, **kwargs)
+        api = _HRAreaCOCO.__new__(_HRAreaCOCO)
+        api.__dict__.update(self._coco_api.__dict__)  # the json loaded above, not read again
+        api.area_factor = hr_area_factor(api.dataset)
+        self._coco_api = api

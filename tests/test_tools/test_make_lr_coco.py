@@ -71,6 +71,7 @@ def test_sr_detector_test_loop_scores_the_lr_set_with_coco_metric(lr_set):
     cfg.merge_from_dict({
         'test_dataloader.dataset.data_root': lr_set['out'],
         'test_dataloader.dataset.data_prefix.img': 'images/',
+        'test_evaluator.type': 'HRAreaCocoMetric',  # detections' areas in HR pixels too
         'test_evaluator.ann_file': osp.join(lr_set['out'], 'annotations', 'instances_val.json')})
     cfg.work_dir = str(lr_set['root'] / 'work')
     metrics = Runner.from_cfg(cfg).test()

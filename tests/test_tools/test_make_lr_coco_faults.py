@@ -13,6 +13,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
@@ -77,25 +78,75 @@ def size_bins(coco_dict, tmp_path, tag):
     return {k: v for k, v in bins.items() if k != 'all'}
 
 
+def cascade_json(tmp_path, ann_file, img_dir, hw) -> str:
+    """The cascade's route: the HR annotations of the prepared (mod-cropped to ``hw``,
+    unresized) HR images, written by the cascade's own ``derive_coco_ann``."""
+    from fdsr_mm.apis.cascade.dataset import derive_coco_ann
+    hr = json.load(open(ann_file))
+    data_list = [dict(img_id=im['id'], img_path=osp.join(img_dir, im['file_name']))
+                 for im in hr['images']]
+    index = {d['img_path']: dict(hw=hw, fx=1.0, fy=1.0) for d in data_list}
+    path = str(tmp_path / 'cascade.json')
+    derive_coco_ann(hr, index, data_list, path)
+    return path
+
+
 def test_lr_set_keeps_the_hr_size_bins_of_the_cascade(tmp_path):
     """Item 4: the LR json's areas are HR areas (said in its info), so COCOeval puts every object
     in the same small / medium / large bin as on the cascade's HR annotations."""
-    from fdsr_mm.apis.cascade.dataset import derive_coco_ann
     from fdsr_mm.datasets.lr_coco import AREA_NOTE, write_lr_coco
     ann_file, img_dir = write_hr_set(str(tmp_path))
     out_json, summary = write_lr_coco(ann_file, img_dir, str(tmp_path / 'lr'), scale=4)
     lr = json.load(open(out_json))
     assert lr['info']['fdsr_mm_lr']['area'] == AREA_NOTE and 'HR' in AREA_NOTE
-    # the cascade's route: HR annotations of the prepared (mod-cropped, unresized) HR images
-    hr = json.load(open(ann_file))
-    data_list = [dict(img_id=im['id'], img_path=osp.join(img_dir, im['file_name']))
-                 for im in hr['images']]
-    index = {d['img_path']: dict(hw=(240, 200), fx=1.0, fy=1.0) for d in data_list}
-    derive_coco_ann(hr, index, data_list, str(tmp_path / 'cascade.json'))
-    cascade = json.load(open(str(tmp_path / 'cascade.json')))
+    cascade = json.load(open(cascade_json(tmp_path, ann_file, img_dir, (240, 200))))
     hr_bins, lr_bins = size_bins(cascade, tmp_path, 'hr'), size_bins(lr, tmp_path, 'lr')
     assert hr_bins == lr_bins
     assert all(len(hr_bins[b]) == 2 for b in ('small', 'medium', 'large'))  # one per image
+
+
+def test_hr_area_coco_metric_gives_the_cascades_aps_apm_apl(tmp_path):
+    """The same detections scored on the LR set (LR boxes, HRAreaCocoMetric) and on the HR set
+    (HR boxes, COCOeval against the cascade's json) give the same APS / APM / APL, also with
+    unmatched detections of every size (binned by their HR-equivalent area); mmdet's plain
+    CocoMetric bins those by their LR area and does not."""
+    from mmdet.evaluation.metrics import CocoMetric
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    from fdsr_mm.datasets.lr_coco import HRAreaCocoMetric, write_lr_coco
+    hw = (400, 320)
+    ann_file, img_dir = write_hr_set(str(tmp_path), hw=hw)
+    lr_json, _ = write_lr_coco(ann_file, img_dir, str(tmp_path / 'lr'), scale=4)
+    # unmatched boxes away from the objects: 24**2 small, 56**2 medium, 100**2 large (HR)
+    false_pos = [[160., 4., 24., 24.], [140., 40., 56., 56.], [200., 250., 100., 100.]]
+    hr_dets = [dict(image_id=100 + i, category_id=1, bbox=b, score=s)
+               for i in range(2) for b, s in [(b, 0.5) for b in BOXES] +
+               [(b, 0.9 - 0.1 * k) for k, b in enumerate(false_pos)]]
+    gt = COCO(cascade_json(tmp_path, ann_file, img_dir, hw))
+    ev = COCOeval(gt, gt.loadRes(hr_dets), 'bbox')
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    want = [round(float(v), 3) for v in ev.stats[3:6]]
+    assert min(want) > 0 and max(want) < 1  # every bin has objects and false positives
+
+    def lr_route(metric_type):
+        metric = metric_type(ann_file=lr_json, metric='bbox')
+        metric.dataset_meta = dict(classes=('thing',))
+        for i in range(2):
+            dets = [d for d in hr_dets if d['image_id'] == 100 + i]
+            boxes = torch.tensor([[x, y, x + w, y + h] for x, y, w, h in
+                                  (d['bbox'] for d in dets)]) / 4
+            metric.process({}, [dict(img_id=100 + i, ori_shape=(hw[0] // 4, hw[1] // 4),
+                                     pred_instances=dict(
+                                         bboxes=boxes, labels=torch.zeros(len(dets), dtype=int),
+                                         scores=torch.tensor([d['score'] for d in dets])))])
+        res = metric.compute_metrics(metric.results)
+        return [res[f'bbox_mAP_{k}'] for k in ('s', 'm', 'l')]
+
+    assert lr_route(HRAreaCocoMetric) == want
+    assert lr_route(CocoMetric) != want, (want, lr_route(CocoMetric))
 
 
 @pytest.mark.parametrize('out', ['root', 'img_dir', 'inside_img_dir'])
