@@ -27,8 +27,13 @@ Faults (missing or malformed json, unknown degradation, overlapping output, bad 
 """
 import argparse
 import sys
+import warnings
 
-from fdsr_mm.utils.cli_errors import ToolError, run_tool
+# Deprecation notices of third-party code imported through mmagic (diffusers, torch.jit) that no
+# user of this tool can act on (as in tools/sr_detect.py).
+warnings.filterwarnings('ignore', category=FutureWarning, module=r'(diffusers|torch\.jit)\b')
+
+from fdsr_mm.utils.cli_errors import ToolError, run_tool  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
