@@ -115,9 +115,8 @@ def _config_classes(cfg: Config) -> Optional[tuple]:
 
 
 def _load_weights(model: torch.nn.Module, weights: str) -> dict:
-    """Load a packed checkpoint into ``model``: safe unpickler, every key, finite; its meta."""
-    from mmengine.runner.checkpoint import _load_checkpoint_to_model
-
+    """Load a packed checkpoint into ``model``: safe unpickler, finite, every key and shape
+    (``module.`` prefixes of wrapped models dropped); returns its meta."""
     from fdsr_mm.utils.checkpoint_safety import load_local_checkpoint
     from fdsr_mm.utils.finite_check import check_finite_state_dict
     if not osp.isfile(weights):
@@ -125,17 +124,22 @@ def _load_weights(model: torch.nn.Module, weights: str) -> dict:
                             'pack it with tools/pack_sr_detector.py, or leave --weights out to '
                             'load the checkpoints the config names')
     ckpt = load_local_checkpoint(weights, map_location='cpu')  # UnsafeCheckpointError: 1 line
-    if not isinstance(ckpt, dict):
-        raise SRDetectError('not a checkpoint (no state dict)', f'--weights {weights}')
-    check_finite_state_dict(ckpt.get('state_dict', ckpt), weights)
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
+        raise SRDetectError('not a checkpoint (no state dict of tensors)', f'--weights {weights}')
+    check_finite_state_dict(state, weights)
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    fix = 'pass the file tools/pack_sr_detector.py made from this config'
     try:
-        _load_checkpoint_to_model(model, ckpt, strict=True)
-    except RuntimeError as e:
-        first = ' '.join(str(e).split())[:300]
-        raise SRDetectError(f'the weights do not fit the model of the config: {first}',
-                            f'--weights {weights}',
-                            'pass the file tools/pack_sr_detector.py made from this config') \
-            from None
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # shapes that differ
+        raise SRDetectError('the weights do not fit the model of the config: '
+                            f'{" ".join(str(e).split())[:300]}', f'--weights {weights}',
+                            fix) from None
+    if missing or unexpected:
+        raise SRDetectError(f'the weights do not fit the model of the config: missing '
+                            f'{len(missing)} keys {missing[:3]}, unexpected {len(unexpected)} '
+                            f'{unexpected[:3]}', f'--weights {weights}', fix)
     return ckpt.get('meta') or {}
 
 

@@ -279,3 +279,18 @@ def test_pack_sr_detector_faults_are_one_error_line(tiny, tmp_path, capsys):
     assert pack([tiny['cfg'], str(tmp_path / 'taken.pth')]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and 'taken.pth' in err[0], err
+
+
+def test_packed_weights_give_the_configs_results(tiny, tmp_path):
+    """--weights: the packed file (every key, strictly) replaces the config's checkpoints."""
+    import pack_sr_detector
+    packed = str(tmp_path / 'packed.pth')
+    assert pack_sr_detector.main([tiny['cfg'], packed]) == 0
+    common = ['--score-thr', '0.0', '--no-draw', '--no-progress', '--device', 'cpu']
+    assert run_tool_main([tiny['cfg'], tiny['lr_dir'], '--out-dir', str(tmp_path / 'a')] +
+                         common) == 0
+    assert run_tool_main([tiny['cfg'], tiny['lr_dir'], '--out-dir', str(tmp_path / 'b'),
+                          '--weights', packed, '--cfg-options',
+                          'model.detector_checkpoint=None'] + common) == 0
+    a, b = (json.load(open(str(tmp_path / d / 'results.bbox.json'))) for d in 'ab')
+    assert len(a) == 150 and a == b
