@@ -11,12 +11,15 @@ checks, and writes ``{'meta': {'dataset_meta': <class names>, 'config': CONFIG},
     python tools/sr_detect.py CONFIG lr_images/ --weights OUT --out-dir out/ \\
         --cfg-options model.detector_checkpoint=None model.sr.checkpoint=None
 
-Faults (missing or mismatching checkpoints, an unwritable OUT) are one ``error:`` line, exit 2.
+Faults (missing, refused or mismatching checkpoints, an unwritable OUT) are one
+``pack_sr_detector: error:`` line, exit 2.
 """
 import argparse
 import sys
 
 from mmengine.config import DictAction
+
+from fdsr_mm.utils.cli_errors import run_tool
 
 
 def main(argv=None) -> int:
@@ -28,18 +31,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import fdsr_mm  # noqa: F401  (registers SRDetector)
-    from fdsr_mm.apis.sr_detect import SRDetectError, init_sr_detector
-    from fdsr_mm.utils.atomic_save import AtomicSaveError, torch_save_atomic
-    try:
-        model = init_sr_detector(args.config, None, 'cpu', args.cfg_options)
-        meta = dict(dataset_meta=model.dataset_meta, config=args.config)
-        torch_save_atomic(dict(meta=meta, state_dict=model.state_dict()), args.out)
-    except (SRDetectError, AtomicSaveError, FileNotFoundError, KeyError, ValueError) as e:
-        print(f'error: {str(e).strip()}', file=sys.stderr)
-        return 2
+    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.utils.atomic_save import torch_save_atomic
+    model = init_sr_detector(args.config, None, 'cpu', args.cfg_options)
+    meta = dict(dataset_meta=model.dataset_meta, config=args.config)
+    torch_save_atomic(dict(meta=meta, state_dict=model.state_dict()), args.out)
     print(f'packed {len(model.state_dict())} tensors of {args.config} -> {args.out}')
     return 0
 
 
+def extra_faults() -> tuple:
+    """Besides run_tool's faults: an unwritable OUT, a missing registry name or weight."""
+    from fdsr_mm.utils.atomic_save import AtomicSaveError
+    return (AtomicSaveError, KeyError)
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool('pack_sr_detector', main, extra_faults()))

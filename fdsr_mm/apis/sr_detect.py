@@ -3,13 +3,25 @@
 :func:`init_sr_detector` builds any mmdet detector config (an :class:`~fdsr_mm.models.SRDetector`
 config above all) with its weights; :func:`detect_folder` runs it over image files in batches,
 skipping (and reporting by name) files that do not decode, draws the boxes with the config's mmdet
-visualizer and writes COCO-style results. Boxes are in the pixels of the images passed in.
+visualizer (on the input image, or on the SR image the detector saw) and writes COCO results.
+Boxes in ``results.bbox.json`` are always in the pixels of the images passed in (an SRDetector
+with ``sr_coords=True`` returns SR pixels: they are mapped back here).
+
+Each finished image is recorded at once in ``preds/<name>.json`` (written atomically, last): a
+rerun with the same model, settings and unchanged input file skips it, so an interrupted run
+(Ctrl-C) continues where it stopped. Output names are distinct per input (``a.png`` and ``a.jpg``
+-> ``vis/a_png.jpg``, ``vis/a_jpg.jpg``), and the output folder may not be (or be inside) an
+input folder: a rerun would detect on its own drawings.
 """
+import contextlib
 import glob
+import hashlib
 import json
+import logging
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+import warnings
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -17,18 +29,35 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 
+from fdsr_mm.utils.cli_errors import ToolError
+from fdsr_mm.utils.output_names import is_within, unique_stems
+
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+#: Folders of ``out_dir`` that hold one output per image: drawings, SR images, predictions.
+OUTPUT_FOLDERS = ('vis', 'sr', 'preds')
+#: Version of the ``preds/<name>.json`` records (part of their key).
+_RECORD_VERSION = 1
 
 
-class SRDetectError(ValueError):
+class SRDetectError(ToolError, ValueError):
     """A bad input of ``tools/sr_detect.py`` (no images, bad config or weights): one line."""
 
 
-def list_images(inputs: Sequence[str]) -> List[str]:
-    """Image files named by ``inputs``: files, folders (recursively) or glob patterns, sorted."""
+def list_images(inputs: Sequence[str], out_dir: Optional[str] = None) -> List[str]:
+    """Image files named by ``inputs``: files, folders (recursively) or glob patterns, sorted.
+
+    With ``out_dir``, also refuse (:class:`SRDetectError`) an ``out_dir`` that is a file, that is
+    an input folder or lies inside one, and inputs that are outputs of an earlier run (inside
+    ``out_dir``'s ``vis/``, ``sr/`` or ``preds/``): a rerun would detect on its own drawings.
+    """
     files = []
     for item in inputs:
         if osp.isdir(item):
+            if out_dir is not None and is_within(out_dir, item):
+                raise SRDetectError(
+                    f'the output folder is the input folder {item} or inside it (a rerun would '
+                    'detect on its own drawings)', f'--out-dir {out_dir}',
+                    'choose an --out-dir outside the input folders')
             found = [osp.join(root, f) for root, _, names in os.walk(item) for f in names
                      if f.lower().endswith(IMAGE_EXTENSIONS)]
         elif osp.isfile(item):
@@ -37,11 +66,81 @@ def list_images(inputs: Sequence[str]) -> List[str]:
             found = [p for p in glob.glob(item, recursive=True) if osp.isfile(p)]
             if not found:
                 raise SRDetectError(f'{item}: no such file or folder, and no file matches it as '
-                                    'a glob pattern. Pass an image, a folder or a quoted glob.')
+                                    'a glob pattern', None,
+                                    'pass an image, a folder or a quoted glob')
         files.extend(sorted(found))
     if not files:
-        raise SRDetectError(f'No image files ({", ".join(IMAGE_EXTENSIONS)}) in {list(inputs)}.')
-    return list(dict.fromkeys(files))
+        raise SRDetectError(f'No image files ({", ".join(IMAGE_EXTENSIONS)}) in {list(inputs)}')
+    files = list(dict.fromkeys(files))
+    if out_dir is not None:
+        check_out_dir(out_dir, files)
+    return files
+
+
+def check_out_dir(out_dir: str, files: Sequence[str]) -> None:
+    """Refuse an ``out_dir`` that is a file, and input files among its per-image outputs."""
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise SRDetectError('the output folder is a file', f'--out-dir {out_dir}',
+                            'name a folder (it is created if missing)')
+    ours = [f for f in files if any(is_within(f, osp.join(out_dir, d)) for d in OUTPUT_FOLDERS)]
+    if ours:
+        raise SRDetectError(
+            f'{len(ours)} input(s) are outputs of an earlier run in the output folder, e.g. '
+            f'{ours[0]}', f'--out-dir {out_dir}',
+            'choose an --out-dir whose vis/, sr/ and preds/ are not among the inputs')
+
+
+@contextlib.contextmanager
+def quiet_mmengine():
+    """Hide mmengine's INFO lines (e.g. one block per module from ``init_weights()``) inside."""
+    from mmengine.logging import MMLogger
+    loggers = [MMLogger.get_current_instance(), logging.getLogger('mmengine')]
+    levels = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.WARNING)
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def _config_classes(cfg: Config) -> Optional[tuple]:
+    """Class names a config's test dataset states (``metainfo.classes``), if any."""
+    try:
+        classes = cfg.test_dataloader.dataset.metainfo.classes
+    except AttributeError:
+        return None
+    return tuple(classes) if classes else None
+
+
+def _load_weights(model: torch.nn.Module, weights: str) -> dict:
+    """Load a packed checkpoint into ``model``: safe unpickler, finite, every key and shape
+    (``module.`` prefixes of wrapped models dropped); returns its meta."""
+    from fdsr_mm.utils.checkpoint_safety import load_local_checkpoint
+    from fdsr_mm.utils.finite_check import check_finite_state_dict
+    if not osp.isfile(weights):
+        raise SRDetectError('the weights file does not exist', f'--weights {weights}',
+                            'pack it with tools/pack_sr_detector.py, or leave --weights out to '
+                            'load the checkpoints the config names')
+    ckpt = load_local_checkpoint(weights, map_location='cpu')  # UnsafeCheckpointError: 1 line
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
+        raise SRDetectError('not a checkpoint (no state dict of tensors)', f'--weights {weights}')
+    check_finite_state_dict(state, weights)
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    fix = 'pass the file tools/pack_sr_detector.py made from this config'
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # shapes that differ
+        raise SRDetectError('the weights do not fit the model of the config: '
+                            f'{" ".join(str(e).split())[:300]}', f'--weights {weights}',
+                            fix) from None
+    if missing or unexpected:
+        raise SRDetectError(f'the weights do not fit the model of the config: missing '
+                            f'{len(missing)} keys {missing[:3]}, unexpected {len(unexpected)} '
+                            f'{unexpected[:3]}', f'--weights {weights}', fix)
+    return ckpt.get('meta') or {}
 
 
 def init_sr_detector(config: str, weights: Optional[str] = None, device: str = 'cpu',
@@ -50,30 +149,30 @@ def init_sr_detector(config: str, weights: Optional[str] = None, device: str = '
 
     Without ``weights`` an SRDetector loads the checkpoints its config names. The model's
     ``dataset_meta`` (class names) comes from ``weights``' meta, else from the detector
-    checkpoint, else COCO's classes (with a warning). ``model.cfg`` is the loaded config.
+    checkpoint, else the config's ``test_dataloader.dataset.metainfo``, else COCO's classes
+    (with a warning). ``model.cfg`` is the loaded config. mmengine's INFO lines of the build are
+    not printed.
     """
     from mmdet.registry import MODELS
-    from mmengine.runner import load_checkpoint
     if not osp.isfile(config):
-        raise SRDetectError(f'Config {config} does not exist (e.g. '
-                            'configs/sr_detectors/fdsr-x4_faster-rcnn_r50_fpn_coco.py).')
+        raise SRDetectError(f'Config {config} does not exist', None, 'e.g. '
+                            'configs/sr_detectors/fdsr-x4_faster-rcnn_r50_fpn_coco.py')
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
-    model = MODELS.build(cfg.model)
-    if weights:
-        if not osp.isfile(weights):
-            raise SRDetectError(f'Weights {weights} do not exist: pack them with '
-                                'tools/pack_sr_detector.py, or leave --weights out to load the '
-                                'checkpoints the config names.')
-        ckpt = load_checkpoint(model, weights, map_location='cpu', strict=True)
-        meta = ckpt.get('meta', {}).get('dataset_meta')
-        if meta:
-            model.dataset_meta = meta
+    with quiet_mmengine():
+        model = MODELS.build(cfg.model)
+        if weights:
+            meta = _load_weights(model, weights).get('dataset_meta')
+            if meta:
+                model.dataset_meta = meta
+    if not getattr(model, 'dataset_meta', None) and _config_classes(cfg):
+        model.dataset_meta = {'classes': _config_classes(cfg)}
     if not getattr(model, 'dataset_meta', None):
         from mmdet.evaluation import get_classes
-        print('WARNING: no class names in the checkpoints; using COCO classes.', flush=True)
+        print('WARNING: no class names in the checkpoints or the config; using COCO classes.',
+              flush=True)
         model.dataset_meta = {'classes': get_classes('coco')}
     model.cfg = cfg
     return model.to(device).eval()
@@ -103,75 +202,309 @@ def read_image(path: str) -> Tuple[Optional[np.ndarray], Optional[str]]:
     return (None, why) if img is None else (np.ascontiguousarray(img[..., ::-1]), None)
 
 
-def _coco_records(image_id: int, file: str, pred, score_thr: float) -> List[dict]:
-    boxes = pred.bboxes.cpu().numpy().astype(float)
-    scores, labels = pred.scores.cpu().numpy(), pred.labels.cpu().numpy()
-    return [dict(image_id=image_id, file_name=file, category_id=int(label),
-                 bbox=[round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
-                 score=round(float(score), 5))
-            for (x0, y0, x1, y1), score, label in zip(boxes, scores, labels)
-            if score >= score_thr]
+# ---------------------------------------------------------------------------------------------
+# COCO ids: the dataset's image and category ids, or 1..N / 1..K
+# ---------------------------------------------------------------------------------------------
+class CocoIds(NamedTuple):
+    """``image_id`` per input file, ``category_id`` per class index, and how they were made."""
+    image_ids: Dict[str, int]
+    category_ids: List[int]
+    source: str
 
 
-def _draw(visualizer, name: str, img_bgr: np.ndarray, sample, score_thr: float,
-          out_file: str) -> None:
-    visualizer.add_datasample(name, img_bgr[..., ::-1], sample, draw_gt=False, show=False,
-                              pred_score_thr=score_thr, out_file=out_file)
+def _match_image(path: str, by_base: Dict[str, List[dict]]) -> Optional[dict]:
+    """The json image whose ``file_name`` is the longest '/'-suffix of ``path``; raises on a
+    tie between two images."""
+    full = osp.abspath(path).replace(osp.sep, '/')
+    found = [im for im in by_base.get(osp.basename(path), [])
+             if full == im['_fn'] or full.endswith('/' + im['_fn'])]
+    if not found:
+        return None
+    longest = max(len(im['_fn']) for im in found)
+    best = [im for im in found if len(im['_fn']) == longest]
+    if len({im['id'] for im in best}) > 1:
+        raise SRDetectError(f'{path} matches several images of the annotation file '
+                            f'({best[0]["_fn"]}: ids {sorted(im["id"] for im in best)})',
+                            '--ann-file', 'give each image one file_name')
+    return best[0]
+
+
+def coco_ids(files: Sequence[str], classes: Sequence[str],
+             ann_file: Optional[str] = None) -> CocoIds:
+    """The ids ``results.bbox.json`` uses.
+
+    With ``ann_file`` (a COCO json, e.g. the LR json of ``tools/make_lr_coco.py``): each file's
+    ``image_id`` is that of the json image whose ``file_name`` ends the file's path, and each
+    class's ``category_id`` that of the json category with its name; a file or a class the json
+    lacks is refused (:class:`SRDetectError`), as results with made-up ids would be scored
+    against the wrong objects. Without it: image ids 1..N in file order, category ids
+    1 + class index.
+    """
+    if ann_file is None:
+        return CocoIds({f: i + 1 for i, f in enumerate(files)},
+                       list(range(1, len(classes) + 1)),
+                       'no --ann-file: image_id = 1..N in the order of the files, '
+                       'category_id = 1 + index of the class in the model\'s classes')
+    if not osp.isfile(ann_file):
+        raise SRDetectError('the annotation file does not exist', f'--ann-file {ann_file}')
+    try:
+        with open(ann_file, encoding='utf-8') as f:
+            coco = json.load(f)
+        images, categories = coco['images'], coco['categories']
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise SRDetectError(f'not a COCO json with images and categories ({e})',
+                            f'--ann-file {ann_file}') from None
+    by_base: Dict[str, List[dict]] = {}
+    for im in images:
+        fn = osp.normpath(im['file_name']).replace(osp.sep, '/')
+        by_base.setdefault(osp.basename(fn), []).append(dict(im, _fn=fn))
+    image_ids = {}
+    for file in files:
+        match = _match_image(file, by_base)
+        if match is None:
+            raise SRDetectError(f'{file} is not an image of the annotation file (no file_name '
+                                'ends its path)', f'--ann-file {ann_file}',
+                                'pass only the images it lists, or leave --ann-file out')
+        image_ids[file] = int(match['id'])
+    by_name = {}
+    for c in categories:
+        by_name.setdefault(c['name'], int(c['id']))
+    missing = [c for c in classes if c not in by_name]
+    if missing:
+        raise SRDetectError(f'the model\'s classes {missing} are not categories of the '
+                            f'annotation file (it has {sorted(by_name)[:10]}...)',
+                            f'--ann-file {ann_file}',
+                            'pass the json of the dataset the detector was trained for')
+    return CocoIds(image_ids, [by_name[c] for c in classes],
+                   f'from {ann_file}: image_id by file_name, category_id by class name')
+
+
+# ---------------------------------------------------------------------------------------------
+# One image: boxes in input pixels, drawing, SR image, record
+# ---------------------------------------------------------------------------------------------
+def run_key(model: torch.nn.Module, settings: dict) -> str:
+    """A hash of the model (config text and every weight) and ``settings``: records made under
+    another key are redone."""
+    h = hashlib.sha1(json.dumps([_RECORD_VERSION, settings], sort_keys=True).encode())
+    h.update(json.dumps(model.cfg.to_dict(), sort_keys=True, default=str).encode())
+    for name, t in model.state_dict().items():
+        h.update(name.encode())
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
+
+
+def _file_key(key: str, file: str) -> str:
+    """``key`` and the input file's path, size and modification time."""
+    st = os.stat(file)
+    return hashlib.sha1(f'{key}|{osp.abspath(file)}|{st.st_size}|{st.st_mtime_ns}'.encode()
+                        ).hexdigest()
+
+
+def input_pixel_boxes(model: torch.nn.Module, sample) -> torch.Tensor:
+    """(n, 4) x1, y1, x2, y2 boxes of ``sample.pred_instances`` in the input image's pixels.
+
+    An SRDetector with ``sr_coords=True`` returns SR-image pixels (of the LR image as the outer
+    pipeline left it): they are divided by the SR scale and the outer ``scale_factor``.
+    """
+    boxes = sample.pred_instances.bboxes
+    if getattr(model, 'sr_coords', False):
+        boxes = boxes / sample.metainfo.get('sr_scale', model.scale)
+        if sample.metainfo.get('scale_factor') is not None:
+            boxes = boxes / boxes.new_tensor(sample.metainfo['scale_factor']).repeat((1, 2))
+    return boxes
+
+
+def sr_image(model: torch.nn.Module, packed: dict) -> np.ndarray:
+    """The SR image (H*s, W*s, 3) BGR uint8 the SRDetector's detector sees for one packed input
+    (the model's preprocessor, then :meth:`SRDetector.super_resolve`; computed again)."""
+    data = model.data_preprocessor(pseudo_collate([packed]), False)
+    h, w = data['data_samples'][0].img_shape[:2]
+    with torch.no_grad():
+        return model.super_resolve(data['inputs'][0][:, :h, :w].float())
+
+
+def _draw(visualizer, name: str, img_bgr: np.ndarray, boxes: torch.Tensor, sample,
+          score_thr: float, out_file: str) -> None:
+    """Draw ``boxes`` (pixels of ``img_bgr``, clipped to it) with the sample's scores and labels.
+
+    mmengine warns for every box, polygon or label that touches the right or bottom border
+    (its bound is ``x < width``; boxes end at ``x <= width``): those notices are not shown.
+    """
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+    pred = sample.pred_instances
+    h, w = img_bgr.shape[:2]
+    boxes = torch.stack([boxes[:, 0].clamp(0, w), boxes[:, 1].clamp(0, h),
+                         boxes[:, 2].clamp(0, w), boxes[:, 3].clamp(0, h)], dim=1)
+    shown = DetDataSample(pred_instances=InstanceData(bboxes=boxes, scores=pred.scores,
+                                                      labels=pred.labels))
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message=r'Warning: The \w+ is out of bounds')
+        visualizer.add_datasample(name, img_bgr[..., ::-1], shown, draw_gt=False, show=False,
+                                  pred_score_thr=score_thr, out_file=out_file)
+
+
+def _record(key: str, file: str, img: np.ndarray, boxes: torch.Tensor, sample,
+            score_thr: float) -> dict:
+    """The ``preds/<name>.json`` record: boxes [x, y, w, h] (input pixels) with score and class
+    index (into the model's classes), detections with score >= ``score_thr``."""
+    scores = sample.pred_instances.scores.cpu().numpy()
+    labels = sample.pred_instances.labels.cpu().numpy()
+    dets = [dict(bbox=[round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
+                 score=round(float(s), 5), label=int(c))
+            for (x0, y0, x1, y1), s, c in zip(boxes.cpu().numpy().astype(float), scores, labels)
+            if s >= score_thr]
+    return dict(key=key, file_name=file, width=int(img.shape[1]), height=int(img.shape[0]),
+                detections=dets)
+
+
+def _load_record(path: str, key: str) -> Optional[dict]:
+    """The record at ``path`` if it was made under ``key``, else None."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get('key') == key else None
+
+
+class _Outputs(NamedTuple):
+    """Per-image output paths under ``out_dir`` (None: not written)."""
+    pred: str
+    vis: Optional[str]
+    sr: Optional[str]
+
+
+def _outputs(out_dir: str, stem: str, draw: bool, save_sr: bool) -> _Outputs:
+    return _Outputs(osp.join(out_dir, 'preds', stem + '.json'),
+                    osp.join(out_dir, 'vis', stem + '.jpg') if draw else None,
+                    osp.join(out_dir, 'sr', stem + '.png') if save_sr else None)
+
+
+def _finished(out: _Outputs, key: str) -> Optional[dict]:
+    """The record of an image finished under ``key`` with all its outputs, else None."""
+    if any(p and not osp.isfile(p) for p in (out.vis, out.sr)):
+        return None
+    return _load_record(out.pred, key)
+
+
+def _finish_image(model, visualizer, out: _Outputs, key: str, file: str, img: np.ndarray,
+                  packed: dict, sample, score_thr: float, draw_on: str) -> dict:
+    """Write one detected image's outputs (SR image, drawing, then its record) and return the
+    record. ``img``: the input, BGR uint8; ``packed``: its pipeline output; ``sample``: the
+    model's prediction for it."""
+    from fdsr_mm.apis.cascade.cache_io import write_png
+    from fdsr_mm.evaluation.tables import atomic_write_text
+    boxes = input_pixel_boxes(model, sample)
+    drawn_on_sr = visualizer is not None and draw_on == 'sr'
+    sr = sr_image(model, packed) if out.sr or drawn_on_sr else None
+    if out.sr:
+        write_png(out.sr, np.ascontiguousarray(sr[..., ::-1]))  # lossless, atomic
+    if visualizer is not None:
+        shown, shown_boxes = img, boxes
+        if drawn_on_sr:  # input pixels -> SR pixels
+            shown, shown_boxes = sr, boxes * boxes.new_tensor(
+                [sr.shape[1] / img.shape[1], sr.shape[0] / img.shape[0]] * 2)
+        name = osp.basename(out.vis)
+        _draw(visualizer, name, shown, shown_boxes, sample, score_thr, out.vis)
+    record = _record(key, file, img, boxes, sample, score_thr)
+    atomic_write_text(out.pred, json.dumps(record))  # last: marks the image finished
+    return record
 
 
 def detect_folder(model, files: Sequence[str], out_dir: str, batch_size: int = 1,
-                  score_thr: float = 0.3, draw: bool = True, progress: bool = True) -> Dict:
-    """Detect on every file; write ``vis/<name>`` drawings, ``results.bbox.json``, ``images.json``.
+                  score_thr: float = 0.3, draw: bool = True, progress: bool = True,
+                  draw_on: str = 'lr', save_sr: bool = False,
+                  ann_file: Optional[str] = None) -> Dict:
+    """Detect on every file; write ``preds/``, ``vis/`` (``sr/``), ``results.bbox.json`` and
+    ``images.json``.
 
-    ``results.bbox.json``: COCO results (``image_id``, ``category_id`` = class index into
-    ``images.json['categories']``, ``bbox`` [x, y, w, h] in input pixels, ``score``,
-    ``file_name``) for detections with score >= ``score_thr``. ``images.json``: the images
-    (id, file_name, width, height), the categories and the skipped files with their reasons.
+    Args:
+        model: From :func:`init_sr_detector`. files: image paths (:func:`list_images`).
+        draw_on: ``'lr'`` draws on the input image, ``'sr'`` on the SR image the detector saw
+            (SRDetector only; readable labels on small inputs). save_sr: also write the SR image
+            losslessly to ``sr/<name>.png`` (SRDetector only).
+        ann_file: COCO json giving the image and category ids, see :func:`coco_ids`.
+
+    ``results.bbox.json``: COCO results (``image_id``, ``category_id``, ``bbox`` [x, y, w, h] in
+    input pixels, ``score``, ``file_name``) for detections with score >= ``score_thr``, ready for
+    ``COCO.loadRes`` + ``COCOeval`` against ``ann_file``. ``images.json``: the images (id,
+    file_name, width, height), the categories (id, name), how the ids were made (``ids``) and
+    the skipped files with their reasons. Images finished by an earlier run with the same model
+    and settings are not redone (their ``preds/<name>.json`` is reused).
 
     Returns:
-        dict: ``images`` (detected), ``skipped`` ([(file, reason)]), ``detections``.
+        dict: ``images`` (with results), ``reused`` (of them, from an earlier run), ``skipped``
+        ([(file, reason)]), ``detections``.
     """
     from mmdet.registry import VISUALIZERS
     from mmengine.utils import ProgressBar
-
-    from fdsr_mm.evaluation.tables import atomic_write_text
+    if draw_on not in ('lr', 'sr'):
+        raise SRDetectError(f"draw_on must be 'lr' or 'sr', got {draw_on!r}", '--draw-on')
+    if (save_sr or (draw and draw_on == 'sr')) and not hasattr(model, 'super_resolve'):
+        raise SRDetectError('the model makes no SR image (not an SRDetector)',
+                            '--draw-on sr / --save-sr', 'use a configs/sr_detectors/ config')
+    check_out_dir(out_dir, files)
+    classes = tuple(model.dataset_meta.get('classes', ()))
+    ids = coco_ids(files, classes, ann_file)  # refuse a bad --ann-file before any work
     os.makedirs(out_dir, exist_ok=True)
-    pipeline = _inference_pipeline(model.cfg)
+    key = run_key(model, dict(score_thr=score_thr, draw=draw, draw_on=draw_on, save_sr=save_sr))
     root = osp.commonpath([osp.dirname(osp.abspath(f)) for f in files])
+    stems = unique_stems([osp.relpath(osp.abspath(f), root) for f in files])
+    outs = {f: _outputs(out_dir, s, draw, save_sr) for f, s in zip(files, stems)}
+    keys = {f: _file_key(key, f) for f in files}
+    records = {f: r for f in files if (r := _finished(outs[f], keys[f])) is not None}
+    todo = [f for f in files if f not in records]
+    reused = len(records)
+
+    pipeline = _inference_pipeline(model.cfg)
     visualizer = None
-    if draw:
+    if draw and todo:
         stamp = f'sr_detect_{os.getpid()}_{id(files)}'  # visualizers are named instances
-        visualizer = VISUALIZERS.build(dict(model.cfg.visualizer, name=stamp))
+        visualizer = VISUALIZERS.build(dict(model.cfg.visualizer, name=stamp,
+                                            vis_backends=None, save_dir=None))
         visualizer.dataset_meta = model.dataset_meta
-    images, skipped, records = [], [], []
-    bar = ProgressBar(len(files)) if progress else None
-    for start in range(0, len(files), batch_size):
+    skipped = []
+    bar = ProgressBar(len(todo)) if progress and todo else None
+    for start in range(0, len(todo), batch_size):
         batch = []
-        for file in files[start:start + batch_size]:
+        for file in todo[start:start + batch_size]:
             img, why = read_image(file)
             if img is None:
                 skipped.append((file, why))
                 print(f'\nskipped {file}: {why}', flush=True)
             else:
-                batch.append((file, img))
+                batch.append((file, img, pipeline(dict(img=img, img_path=file))))
         if batch:
-            data = pseudo_collate([pipeline(dict(img=img, img_path=f)) for f, img in batch])
             with torch.no_grad():
-                samples = model.test_step(data)
-            for (file, img), sample in zip(batch, samples):
-                image_id = len(images) + 1
-                name = osp.relpath(osp.abspath(file), root)
-                images.append(dict(id=image_id, file_name=file, width=int(img.shape[1]),
-                                   height=int(img.shape[0])))
-                records.extend(_coco_records(image_id, file, sample.pred_instances, score_thr))
-                if visualizer is not None:
-                    out = osp.join(out_dir, 'vis', osp.splitext(name)[0] + '.jpg')
-                    _draw(visualizer, name, img, sample, score_thr, out)
+                samples = model.test_step(pseudo_collate([p for _, _, p in batch]))
+            for (file, img, packed), sample in zip(batch, samples):
+                records[file] = _finish_image(model, visualizer, outs[file], keys[file], file,
+                                              img, packed, sample, score_thr, draw_on)
         if bar is not None:
-            bar.update(len(files[start:start + batch_size]))
-    classes = model.dataset_meta.get('classes', ())
-    atomic_write_text(osp.join(out_dir, 'results.bbox.json'), json.dumps(records))
+            bar.update(len(todo[start:start + batch_size]))
+    return write_results(out_dir, files, records, skipped, ids, classes, reused)
+
+
+def write_results(out_dir: str, files: Sequence[str], records: Dict[str, dict],
+                  skipped: List[Tuple[str, str]], ids: CocoIds, classes: Sequence[str],
+                  reused: int = 0) -> Dict:
+    """Write ``results.bbox.json`` and ``images.json`` from the per-image records (atomic)."""
+    from fdsr_mm.evaluation.tables import atomic_write_text
+    images, results = [], []
+    for file in files:
+        rec = records.get(file)
+        if rec is None:
+            continue
+        image_id = ids.image_ids[file]
+        images.append(dict(id=image_id, file_name=file, width=rec['width'],
+                           height=rec['height']))
+        results.extend(dict(image_id=image_id, file_name=file,
+                            category_id=ids.category_ids[d['label']], bbox=d['bbox'],
+                            score=d['score']) for d in rec['detections'])
+    atomic_write_text(osp.join(out_dir, 'results.bbox.json'), json.dumps(results))
     atomic_write_text(osp.join(out_dir, 'images.json'), json.dumps(dict(
-        images=images, categories=[dict(id=i, name=c) for i, c in enumerate(classes)],
+        images=images, ids=ids.source,
+        categories=[dict(id=i, name=c) for i, c in zip(ids.category_ids, classes)],
         skipped=[dict(file_name=f, reason=r) for f, r in skipped]), indent=1))
-    return dict(images=len(images), skipped=skipped, detections=len(records))
+    return dict(images=len(images), reused=reused, skipped=skipped, detections=len(results))

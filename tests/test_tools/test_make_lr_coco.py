@@ -71,17 +71,32 @@ def test_sr_detector_test_loop_scores_the_lr_set_with_coco_metric(lr_set):
     cfg.merge_from_dict({
         'test_dataloader.dataset.data_root': lr_set['out'],
         'test_dataloader.dataset.data_prefix.img': 'images/',
+        'test_evaluator.type': 'HRAreaCocoMetric',  # detections' areas in HR pixels too
         'test_evaluator.ann_file': osp.join(lr_set['out'], 'annotations', 'instances_val.json')})
     cfg.work_dir = str(lr_set['root'] / 'work')
     metrics = Runner.from_cfg(cfg).test()
     assert 0 <= metrics['coco/bbox_mAP_50'] <= 1  # defined: LR boxes exist and were matched
 
 
+def _run(argv):
+    """tools/make_lr_coco.py as its __main__ runs it: faults are one line, exit code 2."""
+    from fdsr_mm.utils import run_tool
+    return run_tool('make_lr_coco', lambda: make_lr_coco.main(argv))
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('make_lr_coco: error: '), err
+    return err[0]
+
+
 def test_bad_inputs_exit_2(lr_set, tmp_path, capsys):
-    assert make_lr_coco.main([str(tmp_path / 'none.json'), '.', str(tmp_path / 'o')]) == 2
+    assert _run([str(tmp_path / 'none.json'), '.', str(tmp_path / 'o')]) == 2
+    assert 'none.json' in _one_error_line(capsys)
     bad = tmp_path / 'bad.json'
     bad.write_text('{"annotations": []}')
-    assert make_lr_coco.main([str(bad), '.', str(tmp_path / 'o')]) == 2
+    assert _run([str(bad), '.', str(tmp_path / 'o')]) == 2
+    assert 'not a COCO detection json' in _one_error_line(capsys)
     ann = osp.join(lr_set['data'], 'annotations', 'instances_val.json')
-    assert make_lr_coco.main([ann, '.', str(tmp_path / 'o'), '--degradation', 'nope']) == 2
-    assert "'nope'" in capsys.readouterr().err
+    assert _run([ann, '.', str(tmp_path / 'o'), '--degradation', 'nope']) == 2
+    assert "'nope'" in _one_error_line(capsys)

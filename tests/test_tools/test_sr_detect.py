@@ -75,22 +75,37 @@ def test_sr_detect_tool_skips_bad_images_by_name_and_writes_coco_results(tiny, c
     assert len(index['images']) == 3
     results = json.load(open(osp.join(out, 'results.bbox.json')))
     assert len(results) == 3 * 50
-    assert {r['image_id'] for r in results} == {1, 2, 3}
+    # no --ann-file: ids 1..N over the listed files (broken.jpg is 1), categories 1..K
+    assert {r['image_id'] for r in results} == {im['id'] for im in index['images']} == {2, 3, 4}
+    assert [c['id'] for c in index['categories']] == [1, 2, 3, 4, 5]
+    assert 'no --ann-file' in index['ids']
     for r in results:  # COCO [x, y, w, h] inside the 18 x 16 input image
         x, y, w, h = r['bbox']
-        assert 0 <= r['category_id'] < 5 and w >= 0 and h >= 0
+        assert 1 <= r['category_id'] <= 5 and w >= 0 and h >= 0
         assert x + w <= 18 + 0.01 and y + h <= 16 + 0.01
     assert len(glob.glob(osp.join(out, 'vis', '*.jpg'))) == 3
 
 
+def run_tool_main(argv):
+    """tools/sr_detect.py as its __main__ runs it: faults are one line, exit code 2."""
+    from fdsr_mm.utils import run_tool
+    return run_tool('sr_detect', lambda: sr_detect.main(argv), sr_detect.EXTRA_FAULTS)
+
+
+def one_error_line(capsys) -> str:
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith('sr_detect: error: '), err
+    return err[0]
+
+
 def test_sr_detect_tool_bad_inputs_exit_2(tiny, capsys):
     out = str(tiny['root'] / 'none')
-    assert sr_detect.main([tiny['cfg'], str(tiny['root'] / 'nowhere' / '*.png'),
-                           '--out-dir', out]) == 2
-    assert 'no such file or folder' in capsys.readouterr().err
-    assert sr_detect.main([str(tiny['root'] / 'missing.py'), tiny['lr_dir'],
-                           '--out-dir', out]) == 2
-    assert 'missing.py does not exist' in capsys.readouterr().err
+    assert run_tool_main([tiny['cfg'], str(tiny['root'] / 'nowhere' / '*.png'),
+                          '--out-dir', out]) == 2
+    assert 'no such file or folder' in one_error_line(capsys)
+    assert run_tool_main([str(tiny['root'] / 'missing.py'), tiny['lr_dir'],
+                          '--out-dir', out]) == 2
+    assert 'missing.py does not exist' in one_error_line(capsys)
 
 
 def test_packed_weights_give_the_same_detections(tiny):
