@@ -14,14 +14,13 @@ rerun with the same model, settings and unchanged input file skips it, so an int
 input folder: a rerun would detect on its own drawings.
 """
 import contextlib
-import glob
 import hashlib
 import json
 import logging
 import os
 import os.path as osp
 import warnings
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, NamedTuple, Optional, Sequence
 
 import numpy as np
 import torch
@@ -29,65 +28,17 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 
-from fdsr_mm.utils.cli_errors import ToolError
-from fdsr_mm.utils.output_names import is_within, unique_stems
+from fdsr_mm.utils.output_names import unique_stems
+from .sr_detect_inputs import (IMAGE_EXTENSIONS, OUTPUT_FOLDERS, SRDetectError, check_out_dir,
+                               list_images, read_image)
+from .sr_detect_results import CocoIds, coco_ids, write_results
 
-IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-#: Folders of ``out_dir`` that hold one output per image: drawings, SR images, predictions.
-OUTPUT_FOLDERS = ('vis', 'sr', 'preds')
+__all__ = ['IMAGE_EXTENSIONS', 'OUTPUT_FOLDERS', 'CocoIds', 'SRDetectError', 'check_out_dir',
+           'coco_ids', 'detect_folder', 'init_sr_detector', 'list_images', 'read_image',
+           'write_results']
+
 #: Version of the ``preds/<name>.json`` records (part of their key).
 _RECORD_VERSION = 1
-
-
-class SRDetectError(ToolError, ValueError):
-    """A bad input of ``tools/sr_detect.py`` (no images, bad config or weights): one line."""
-
-
-def list_images(inputs: Sequence[str], out_dir: Optional[str] = None) -> List[str]:
-    """Image files named by ``inputs``: files, folders (recursively) or glob patterns, sorted.
-
-    With ``out_dir``, also refuse (:class:`SRDetectError`) an ``out_dir`` that is a file, that is
-    an input folder or lies inside one, and inputs that are outputs of an earlier run (inside
-    ``out_dir``'s ``vis/``, ``sr/`` or ``preds/``): a rerun would detect on its own drawings.
-    """
-    files = []
-    for item in inputs:
-        if osp.isdir(item):
-            if out_dir is not None and is_within(out_dir, item):
-                raise SRDetectError(
-                    f'the output folder is the input folder {item} or inside it (a rerun would '
-                    'detect on its own drawings)', f'--out-dir {out_dir}',
-                    'choose an --out-dir outside the input folders')
-            found = [osp.join(root, f) for root, _, names in os.walk(item) for f in names
-                     if f.lower().endswith(IMAGE_EXTENSIONS)]
-        elif osp.isfile(item):
-            found = [item]
-        else:
-            found = [p for p in glob.glob(item, recursive=True) if osp.isfile(p)]
-            if not found:
-                raise SRDetectError(f'{item}: no such file or folder, and no file matches it as '
-                                    'a glob pattern', None,
-                                    'pass an image, a folder or a quoted glob')
-        files.extend(sorted(found))
-    if not files:
-        raise SRDetectError(f'No image files ({", ".join(IMAGE_EXTENSIONS)}) in {list(inputs)}')
-    files = list(dict.fromkeys(files))
-    if out_dir is not None:
-        check_out_dir(out_dir, files)
-    return files
-
-
-def check_out_dir(out_dir: str, files: Sequence[str]) -> None:
-    """Refuse an ``out_dir`` that is a file, and input files among its per-image outputs."""
-    if osp.exists(out_dir) and not osp.isdir(out_dir):
-        raise SRDetectError('the output folder is a file', f'--out-dir {out_dir}',
-                            'name a folder (it is created if missing)')
-    ours = [f for f in files if any(is_within(f, osp.join(out_dir, d)) for d in OUTPUT_FOLDERS)]
-    if ours:
-        raise SRDetectError(
-            f'{len(ours)} input(s) are outputs of an earlier run in the output folder, e.g. '
-            f'{ours[0]}', f'--out-dir {out_dir}',
-            'choose an --out-dir whose vis/, sr/ and preds/ are not among the inputs')
 
 
 @contextlib.contextmanager
@@ -119,6 +70,7 @@ def _load_weights(model: torch.nn.Module, weights: str) -> dict:
     (``module.`` prefixes of wrapped models dropped); returns its meta."""
     from fdsr_mm.utils.checkpoint_safety import load_local_checkpoint
     from fdsr_mm.utils.finite_check import check_finite_state_dict
+    from fdsr_mm.utils.state_fit import tag_source
     if not osp.isfile(weights):
         raise SRDetectError('the weights file does not exist', f'--weights {weights}',
                             'pack it with tools/pack_sr_detector.py, or leave --weights out to '
@@ -128,7 +80,8 @@ def _load_weights(model: torch.nn.Module, weights: str) -> dict:
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
         raise SRDetectError('not a checkpoint (no state dict of tensors)', f'--weights {weights}')
     check_finite_state_dict(state, weights)
-    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    state = tag_source({k[len('module.'):] if k.startswith('module.') else k: v
+                        for k, v in state.items()}, weights)  # errors name the file
     fix = 'pass the file tools/pack_sr_detector.py made from this config'
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
@@ -189,94 +142,6 @@ def _inference_pipeline(cfg: Config) -> Compose:
         if t['type'].endswith('PackDetInputs') and 'meta_keys' in t:
             t['meta_keys'] = tuple(k for k in t['meta_keys'] if k != 'img_id')
     return Compose(steps)
-
-
-def read_image(path: str) -> Tuple[Optional[np.ndarray], Optional[str]]:
-    """(BGR uint8 image, None) as mmdet's loader reads it, or (None, why it is unusable).
-
-    The cascade's reader (:func:`fdsr_mm.apis.cascade.hr_prep.read_hr`): PIL decodes the whole
-    file first, so a truncated JPEG that cv2 would half-decode is refused too.
-    """
-    from fdsr_mm.apis.cascade.hr_prep import read_hr
-    img, _, why = read_hr(path)
-    return (None, why) if img is None else (np.ascontiguousarray(img[..., ::-1]), None)
-
-
-# ---------------------------------------------------------------------------------------------
-# COCO ids: the dataset's image and category ids, or 1..N / 1..K
-# ---------------------------------------------------------------------------------------------
-class CocoIds(NamedTuple):
-    """``image_id`` per input file, ``category_id`` per class index, and how they were made."""
-    image_ids: Dict[str, int]
-    category_ids: List[int]
-    source: str
-
-
-def _match_image(path: str, by_base: Dict[str, List[dict]]) -> Optional[dict]:
-    """The json image whose ``file_name`` is the longest '/'-suffix of ``path``; raises on a
-    tie between two images."""
-    full = osp.abspath(path).replace(osp.sep, '/')
-    found = [im for im in by_base.get(osp.basename(path), [])
-             if full == im['_fn'] or full.endswith('/' + im['_fn'])]
-    if not found:
-        return None
-    longest = max(len(im['_fn']) for im in found)
-    best = [im for im in found if len(im['_fn']) == longest]
-    if len({im['id'] for im in best}) > 1:
-        raise SRDetectError(f'{path} matches several images of the annotation file '
-                            f'({best[0]["_fn"]}: ids {sorted(im["id"] for im in best)})',
-                            '--ann-file', 'give each image one file_name')
-    return best[0]
-
-
-def coco_ids(files: Sequence[str], classes: Sequence[str],
-             ann_file: Optional[str] = None) -> CocoIds:
-    """The ids ``results.bbox.json`` uses.
-
-    With ``ann_file`` (a COCO json, e.g. the LR json of ``tools/make_lr_coco.py``): each file's
-    ``image_id`` is that of the json image whose ``file_name`` ends the file's path, and each
-    class's ``category_id`` that of the json category with its name; a file or a class the json
-    lacks is refused (:class:`SRDetectError`), as results with made-up ids would be scored
-    against the wrong objects. Without it: image ids 1..N in file order, category ids
-    1 + class index.
-    """
-    if ann_file is None:
-        return CocoIds({f: i + 1 for i, f in enumerate(files)},
-                       list(range(1, len(classes) + 1)),
-                       'no --ann-file: image_id = 1..N in the order of the files, '
-                       'category_id = 1 + index of the class in the model\'s classes')
-    if not osp.isfile(ann_file):
-        raise SRDetectError('the annotation file does not exist', f'--ann-file {ann_file}')
-    try:
-        with open(ann_file, encoding='utf-8') as f:
-            coco = json.load(f)
-        images, categories = coco['images'], coco['categories']
-    except (json.JSONDecodeError, KeyError, TypeError) as e:
-        raise SRDetectError(f'not a COCO json with images and categories ({e})',
-                            f'--ann-file {ann_file}') from None
-    by_base: Dict[str, List[dict]] = {}
-    for im in images:
-        fn = osp.normpath(im['file_name']).replace(osp.sep, '/')
-        by_base.setdefault(osp.basename(fn), []).append(dict(im, _fn=fn))
-    image_ids = {}
-    for file in files:
-        match = _match_image(file, by_base)
-        if match is None:
-            raise SRDetectError(f'{file} is not an image of the annotation file (no file_name '
-                                'ends its path)', f'--ann-file {ann_file}',
-                                'pass only the images it lists, or leave --ann-file out')
-        image_ids[file] = int(match['id'])
-    by_name = {}
-    for c in categories:
-        by_name.setdefault(c['name'], int(c['id']))
-    missing = [c for c in classes if c not in by_name]
-    if missing:
-        raise SRDetectError(f'the model\'s classes {missing} are not categories of the '
-                            f'annotation file (it has {sorted(by_name)[:10]}...)',
-                            f'--ann-file {ann_file}',
-                            'pass the json of the dataset the detector was trained for')
-    return CocoIds(image_ids, [by_name[c] for c in classes],
-                   f'from {ann_file}: image_id by file_name, category_id by class name')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,27 +349,3 @@ def detect_folder(model, files: Sequence[str], out_dir: str, batch_size: int = 1
         if bar is not None:
             bar.update(len(todo[start:start + batch_size]))
     return write_results(out_dir, files, records, skipped, ids, classes, reused)
-
-
-def write_results(out_dir: str, files: Sequence[str], records: Dict[str, dict],
-                  skipped: List[Tuple[str, str]], ids: CocoIds, classes: Sequence[str],
-                  reused: int = 0) -> Dict:
-    """Write ``results.bbox.json`` and ``images.json`` from the per-image records (atomic)."""
-    from fdsr_mm.evaluation.tables import atomic_write_text
-    images, results = [], []
-    for file in files:
-        rec = records.get(file)
-        if rec is None:
-            continue
-        image_id = ids.image_ids[file]
-        images.append(dict(id=image_id, file_name=file, width=rec['width'],
-                           height=rec['height']))
-        results.extend(dict(image_id=image_id, file_name=file,
-                            category_id=ids.category_ids[d['label']], bbox=d['bbox'],
-                            score=d['score']) for d in rec['detections'])
-    atomic_write_text(osp.join(out_dir, 'results.bbox.json'), json.dumps(results))
-    atomic_write_text(osp.join(out_dir, 'images.json'), json.dumps(dict(
-        images=images, ids=ids.source,
-        categories=[dict(id=i, name=c) for i, c in zip(ids.category_ids, classes)],
-        skipped=[dict(file_name=f, reason=r) for f, r in skipped]), indent=1))
-    return dict(images=len(images), reused=reused, skipped=skipped, detections=len(results))

@@ -7,7 +7,7 @@ with ``classes`` is refused. Boxes are [x0, y0, x1, y1] in the original image's 
 """
 import xml.etree.ElementTree as ET
 from collections import Counter
-from typing import Sequence
+from typing import List, Sequence
 
 import numpy as np
 from mmengine import MMLogger
