@@ -40,8 +40,8 @@ def check_config_file(path: str, search_root: str = '.') -> None:
     """
     if osp.isfile(path):
         return
-    candidates = [osp.relpath(p, search_root)
-                  for p in glob.glob(osp.join(search_root, 'configs', '**', '*.py'), recursive=True)]
+    pattern = osp.join(search_root, 'configs', '**', '*.py')
+    candidates = [osp.relpath(p, search_root) for p in glob.glob(pattern, recursive=True)]
     near = difflib.get_close_matches(osp.normpath(path), candidates, n=3, cutoff=0.6)
     fix = (f'did you mean {" or ".join(near)}?' if near else
            'pass the path of a config file, e.g. configs/dbpn/dbpn-tiny_x4_1xb4-200i_synthetic.py')

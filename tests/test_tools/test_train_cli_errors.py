@@ -1,18 +1,17 @@
 """tools/train.py: a fault the user can fix is one ``train: error: <what> (<where>): <fix>`` line
 and exit code 2, never a traceback (issue 18).
 
-The corrupt-image case runs the real CLI in a subprocess (the wiring: ``run_tool``, exit code,
-stderr, an error re-raised from a DataLoader worker); the others call the tool's ``main`` through
-the same ``run_tool`` in this process (fast).
+Each case calls the tool's ``main`` through ``run_tool`` as its ``__main__`` does, in this process
+(fast); the CLI wiring itself (exit code 2, the ``train: error:`` line on stderr) runs in
+subprocesses in tests/test_engine/test_resume_checks.py and test_non_finite_training.py.
 """
 import importlib.util
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
 import torch
+from mmengine.logging import MMLogger
 
 from conftest import REPO_ROOT
 from fdsr_mm.utils import run_tool
@@ -27,13 +26,6 @@ def tiny_options(root, *extra):
     return ['--cfg-options', 'train_cfg.max_iters=1', 'train_cfg.val_interval=1',
             'train_dataloader.batch_size=1', *[f'{lo}.dataset.data_root={root}' for lo in LOADERS],
             *extra]
-
-
-def run_train_cli(args, cwd=REPO_ROOT, timeout=300):
-    """tools/train.py in a subprocess, as users run it."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    return subprocess.run([sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def one_error_line(rc, stderr, *parts):
@@ -65,7 +57,15 @@ def train_in_process(train_tool, monkeypatch, capsys, restore_default_scope):
 
     def run(*args):
         monkeypatch.setattr(sys, 'argv', ['tools/train.py', *args])
-        code = run_tool('train', train_tool.main, train_tool.EXTRA_FAULTS)
+        loggers = set(MMLogger._instance_dict)
+        try:
+            code = run_tool('train', train_tool.main, train_tool.EXTRA_FAULTS)
+        finally:
+            # a Runner's logger writes to this test's captured stderr: never reuse it (two
+            # Runners of one config in the same second share the logger's name)
+            for name in set(MMLogger._instance_dict) - loggers:
+                for handler in MMLogger._instance_dict.pop(name).handlers:
+                    handler.close()
         return code, capsys.readouterr().err
     return run
 
@@ -128,7 +128,7 @@ def test_worker_message_keeps_only_the_original_line():
     assert worker_message(wrapped) == 'Cannot decode image a.png: bad.'
 
 
-def test_corrupt_training_image_is_one_line_naming_it(tmp_path):
+def test_corrupt_training_image_is_one_line_naming_it(train_in_process, tmp_path):
     """A corrupt image read in a DataLoader worker: the message exists, now without the
     worker's and the Runner's tracebacks."""
     from fdsr_mm.datasets.synthetic_images import write_synthetic_images
@@ -137,6 +137,6 @@ def test_corrupt_training_image_is_one_line_naming_it(tmp_path):
     (root / 'train').mkdir()
     bad = root / 'train' / 'broken.png'
     bad.write_bytes(b'\x89PNG\r\n\x1a\n' + b'\0' * 64)
-    proc = run_train_cli([CONFIG, '--work-dir', str(tmp_path / 'wd'),
-                          *tiny_options(str(root), 'train_dataloader.num_workers=1')])
-    one_error_line(proc.returncode, proc.stderr, 'Cannot decode image', str(bad))
+    rc, err = train_in_process(CONFIG, '--work-dir', str(tmp_path / 'wd'),
+                               *tiny_options(str(root), 'train_dataloader.num_workers=1'))
+    one_error_line(rc, err, 'Cannot decode image', str(bad))
