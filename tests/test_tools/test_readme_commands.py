@@ -5,7 +5,7 @@ What is checked, honestly:
 
 - every command (``bash``/``sh`` blocks, continuation lines joined) is parsed; its script or
   config files exist, every config it names loads, and every ``--option`` it passes is one the
-  tool's ``--help`` lists;
+  tool's ``--help`` lists; every config a ``python`` snippet names loads;
 - the commands that make data (``tools/make_synthetic_*.py``) RUN with the arguments shown, in a
   fresh folder holding only the clone's ``configs/`` and ``tools/`` (each tool run as
   ``__main__``; they and the ``--help`` calls share one subprocess, to import torch once);
@@ -181,6 +181,10 @@ def test_every_command_names_existing_files_loadable_configs_and_known_options(f
             if not option.startswith('--') or (cmd[0] == 'mim' and option in MIM_OPTIONS):
                 continue
             assert option in helps[script], f'{text}: {option} is not an option of {script}'
+    for doc in DOCS:  # the Python snippets: the configs they name load
+        for block in doc_blocks(doc, ('python', )):
+            for config in CONFIG_RE.findall(block):
+                Config.fromfile(osp.join(REPO_ROOT, config))
 
 
 def test_every_training_command_finds_its_data(fresh_clone, monkeypatch):
