@@ -1,9 +1,11 @@
 """Build script. Metadata lives in setup.cfg; this file only adds the `.mim` extension.
 
-`mim train fdsr_mm CONFIG` looks for `<package dir>/.mim/tools/train.py` and `.mim/configs`. In a
-development install (`pip install -e . --no-use-pep517`, i.e. `setup.py develop`, the install
-`tools/install.sh` uses) `fdsr_mm/.mim/{tools,configs}` are symlinks to the repository's folders,
-so edits are live; in a wheel or sdist build they are copies, so an installed package is complete.
+`mim train fdsr_mm CONFIG` looks for `<package dir>/.mim/tools/train.py` and `.mim/configs`, and
+mmengine resolves `fdsr_mm::` config names (also in `_base_`) through `.mim/model-index.yml` and
+`.mim/configs`. In a development install (`pip install -e . --no-use-pep517`, i.e.
+`setup.py develop`, the install `tools/install.sh` uses) `fdsr_mm/.mim/{tools,configs,
+model-index.yml}` are symlinks to the repository's, so edits are live; in a wheel or sdist build
+they are copies, so an installed package is complete.
 """
 import os
 import os.path as osp
@@ -12,11 +14,12 @@ import sys
 
 from setuptools import setup
 
-MIM_FOLDERS = ('configs', 'tools')
+MIM_FOLDERS = ('configs', 'tools', 'model-index.yml')  # folders and files
 
 
 def add_mim_extension():
-    """Create fdsr_mm/.mim/{configs,tools}: symlinks for develop, copies for wheel/sdist."""
+    """Create fdsr_mm/.mim/{configs,tools,model-index.yml}: symlinks for develop, copies for
+    wheel/sdist."""
     if 'develop' in sys.argv:
         mode = 'symlink'
     elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'bdist_egg', 'build', 'install',
@@ -35,6 +38,8 @@ def add_mim_extension():
             shutil.rmtree(dst)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_dir), dst)
+        elif osp.isfile(src):
+            shutil.copyfile(src, dst)
         else:
             shutil.copytree(src, dst, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
 

@@ -7,6 +7,7 @@ read the data types mmengine writes into training checkpoints (see
 """
 # Imported for registration (models, datasets, transforms, hooks).
 from . import apis, datasets, engine, evaluation, models, utils  # noqa: F401
+from . import registry  # noqa: F401  (the fdsr_mm:: config scope)
 from .utils import allow_mmengine_checkpoint_types
 from .version import __version__
 

@@ -36,6 +36,10 @@ and everything downstream of it, nothing else. Stages run as subprocesses, ``--j
     python tools/run_study.py                  # the full study (<= 40 min on 2 CPU cores)
     python tools/run_study.py --seeds 3        # + SR fine-tunes with 3 training seeds
     python tools/run_study.py --quick          # every stage, tiny sizes (CI, <= 3 min)
+
+One run per study folder: a second run on the same --out-dir is refused with one line while the
+first (or a stage it started) is alive; stage processes end with the run, even after kill -9 of
+run_study (Linux). A fault the user can fix is one line, ``run_study: error: ...``, exit code 2.
 """
 import argparse
 import glob
@@ -47,6 +51,7 @@ import time
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
+from fdsr_mm.utils.cli_errors import run_tool  # noqa: E402
 from fdsr_mm.utils.stage_graph import Stage, StageGraph  # noqa: E402
 
 DET_DIR = 'configs/study/detectors'
@@ -369,4 +374,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_tool('run_study', main))

@@ -2,6 +2,11 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v]
     mim train fdsr_mm CONFIG [same arguments] [--launcher pytorch --gpus N | --launcher slurm ...]
+
+A fault the user can fix (missing config or dataset folder, --amp without a GPU, --auto-scale-lr
+without auto_scale_lr, a registry typo, an undecodable image, a refused or corrupt checkpoint, a
+NaN loss) is one line, ``train: error: <what> (<where>): <fix>``, and exit code 2; Ctrl-C is one
+line and exit code 130 (``fdsr_mm.utils.run_tool``).
 """
 import argparse
 import os
@@ -12,10 +17,12 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
+from fdsr_mm.datasets.loading import ImageDecodeError
 from fdsr_mm.engine import ResumeError, install_checkpoint_fit_check, resolve_resume
-from fdsr_mm.utils import NonFiniteError, UnsafeCheckpointError
+from fdsr_mm.utils import ToolError, run_tool
 from fdsr_mm.utils.dist_env import setup_cpu_distributed
-from fdsr_mm.utils.state_fit import WeightsMismatchError
+from fdsr_mm.utils.train_checks import (check_amp, check_config_file, check_data_roots,
+                                        enable_auto_scale_lr, registry_fault, worker_message)
 
 
 def parse_args():
@@ -43,19 +50,21 @@ def parse_args():
     return args
 
 
-# Known faults, reported as one `error: ...` line and exit code 2 instead of a traceback.
-KNOWN_FAULTS = (ResumeError, NonFiniteError, UnsafeCheckpointError, WeightsMismatchError)
+# Faults of this tool reported as one `train: error: ...` line and exit code 2 (besides the
+# shared ones of fdsr_mm.utils.cli_errors: ToolError, missing files, refused pickles, NaN/Inf).
+EXTRA_FAULTS = (ResumeError, )
 
 
-def build_and_train(cfg, init_from=None):
+def build_and_train(cfg, init_from=None, config_path=''):
     """Check the checkpoint to resume from, build the runner and train.
 
     ``init_from`` is the config's ``load_from`` that a plain ``--resume`` replaced: with no
     checkpoint to resume yet, training starts from it (a fine-tune keeps its initial weights).
 
     A known fault (corrupt or foreign resume checkpoint, a ``load_from`` / resume checkpoint
-    that does not fit the model, refused pickle, NaN/Inf loss) exits with code 2 and one
-    ``error:`` line naming the file or iteration and the fix.
+    that does not fit the model, refused pickle, NaN/Inf loss) propagates to :func:`run_tool`
+    (one ``error:`` line, exit 2); a registry typo and an undecodable image become a
+    :class:`ToolError` here.
     """
     try:
         notes = resolve_resume(cfg, init_from)
@@ -64,13 +73,30 @@ def build_and_train(cfg, init_from=None):
         for note in notes:
             runner.logger.info(note)
         runner.train()
-    except KNOWN_FAULTS as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(2)
+    except KeyError as err:
+        fault = registry_fault(err, config_path)
+        if fault is None:
+            raise
+        raise fault from None
+    except ImageDecodeError as err:  # also when re-raised from a DataLoader worker
+        raise ToolError(worker_message(err)) from None
+
+
+def apply_amp(cfg, amp: bool) -> None:
+    """``--amp``: switch the optimizer wrapper to mmengine's AmpOptimWrapper; either way refuse
+    AMP without a GPU (one line, not the Runner's assertion)."""
+    if amp:
+        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            print('AMP training is already enabled in the config.')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    check_amp(cfg, '--amp' if amp else 'optim_wrapper.type=AmpOptimWrapper of the config')
 
 
 def main():
     args = parse_args()
+    check_config_file(args.config)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -82,18 +108,9 @@ def main():
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
 
-    if args.amp:
-        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
-            print('AMP training is already enabled in the config.')
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
-
+    apply_amp(cfg, args.amp)
     if args.auto_scale_lr:
-        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
-            raise RuntimeError('--auto-scale-lr needs `auto_scale_lr = dict(enable=..., '
-                               f'base_batch_size=...)` in {args.config}.')
-        cfg.auto_scale_lr.enable = True
+        enable_auto_scale_lr(cfg, args.config)
 
     init_from = None
     if args.resume == 'auto':
@@ -103,9 +120,10 @@ def main():
         cfg.resume = True
         cfg.load_from = args.resume
 
+    check_data_roots(cfg, args.config)
     setup_cpu_distributed(cfg)  # --launcher without CUDA: gloo, DDP without device ids
-    build_and_train(cfg, init_from)
+    build_and_train(cfg, init_from, args.config)
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_tool('train', main, extra_faults=EXTRA_FAULTS))

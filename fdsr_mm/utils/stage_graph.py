@@ -8,14 +8,30 @@ the same inputs (its parameters, its command and its dependencies' fingerprints)
 exist is skipped; deleting a stage folder recomputes it and everything downstream, nothing else.
 Config files (``configs/...``) named in a stage's command or parameters count by their resolved
 content.
+
+One run per folder: :meth:`StageGraph.run` holds an exclusive lock on ``<out>/.stage_graph.lock``
+(``flock``, released by the kernel however the run ends) and a second run on the same folder is
+refused with one line. Stage processes end with the run: they are stopped when it stops (error,
+Ctrl-C) and, on Linux, get SIGTERM from the kernel when it is killed outright (``kill -9``:
+``PR_SET_PDEATHSIG``); they also hold the lock, so no rerun can race a stage still running.
 """
+import ctypes
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import os.path as osp
+import signal
 import subprocess
+import sys
 import time
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
+
+from .cli_errors import ToolError
+
+LOCK_NAME = '.stage_graph.lock'
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def _hash(obj) -> str:
@@ -32,6 +48,82 @@ def _strings(obj):
     elif isinstance(obj, (list, tuple)):
         for v in obj:
             yield from _strings(v)
+
+
+def check_out_dir(out: str, option: str = '--out-dir') -> None:
+    """Refuse an output folder that is a file (or lies under one).
+
+    Raises:
+        ToolError: naming ``out`` and the option it came from.
+    """
+    path = osp.abspath(out)
+    while path and not osp.exists(path):
+        parent = osp.dirname(path)
+        if parent == path:
+            return
+        path = parent
+    if not osp.isdir(path):
+        where = option if path == osp.abspath(out) else f'{option} {out}'
+        raise ToolError(f'{path} is a file, not a folder', where,
+                        'pass a folder (new or from an earlier run) for the outputs')
+
+
+class FolderLock:
+    """An exclusive ``flock`` on ``<folder>/.stage_graph.lock`` that says who holds it.
+
+    The kernel drops the lock when the last process holding its file descriptor ends, so a lock
+    of a killed run is never stale; stage processes inherit the descriptor (see
+    :meth:`StageGraph._start`) so the lock lasts as long as any of them.
+    """
+
+    def __init__(self, folder: str, prog: str = 'run'):
+        self.path, self.prog, self.fd = osp.join(folder, LOCK_NAME), prog, None
+
+    def acquire(self) -> 'FolderLock':
+        """Take the lock or raise :class:`ToolError` naming the holder's process id."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            holder = os.pread(fd, 64, 0).decode(errors='replace').strip() or '?'
+            os.close(fd)
+            if err.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            raise ToolError(f'another run is using this folder (process {holder} or the stages '
+                            'it started)', self.path,
+                            'wait for it to finish or stop it, then rerun (finished stages are '
+                            'kept)') from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f'{os.getpid()} {self.prog}\n'.encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        """Drop this process's hold (stage processes still running keep theirs)."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def die_with_parent() -> Optional[Callable[[], None]]:
+    """A ``preexec_fn`` that makes the child get SIGTERM when its parent dies (Linux), else None.
+
+    The child also exits at once when the parent is already gone between ``fork`` and ``prctl``.
+    """
+    if not sys.platform.startswith('linux'):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec():
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+    return preexec
 
 
 def fmt_time(seconds: float) -> str:
@@ -76,6 +168,7 @@ class StageGraph:
         self.t0 = time.time()
         self.stages: Dict[str, Stage] = {}
         self._digests: Dict[str, str] = {}
+        self._lock: Optional[FolderLock] = None
 
     def add(self, stage: Stage) -> None:
         self.stages[stage.name] = stage
@@ -158,8 +251,10 @@ class StageGraph:
                          for c in cmd[1:3])
         self.log(f'{stage.name}: running ({shown} ...), log {log_path}')
         logf = open(log_path, 'w')
+        lock_fd = self._lock.fd if self._lock is not None else None
         proc = subprocess.Popen(cmd, cwd=self.cwd, env=self._env(), stdout=logf,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, preexec_fn=die_with_parent(),
+                                pass_fds=() if lock_fd is None else (lock_fd, ))
         running[stage.name] = (proc, start, inputs, logf, log_path)
 
     def _reap(self, running: dict, done: set) -> Optional[str]:
@@ -183,9 +278,39 @@ class StageGraph:
         return failed
 
     def run(self) -> int:
-        """Run every stage not up to date; 0 when all finished, 1 when one failed."""
+        """Run every stage not up to date; 0 when all finished, 1 when one failed.
+
+        Holds the folder's lock for the whole run (a concurrent run gets a :class:`ToolError`)
+        and stops the stage processes still running when it returns or raises.
+        """
+        check_out_dir(self.out)
         os.makedirs(self.out, exist_ok=True)
-        done, failed, running = set(), None, {}
+        self._lock = FolderLock(self.out, osp.basename(sys.argv[0]) or 'run').acquire()
+        running: dict = {}
+        try:
+            return self._run(running)
+        finally:
+            self._stop(running)
+            self._lock.release()
+            self._lock = None
+
+    def _stop(self, running: dict) -> None:
+        """Terminate the stage processes still running (then kill those that linger)."""
+        for proc, *_ in running.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for name, (proc, _, _, logf, _) in list(running.items()):
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            logf.close()
+            self.log(f'{name}: stopped (exit {proc.returncode}); it reruns next time')
+        running.clear()
+
+    def _run(self, running: dict) -> int:
+        done, failed = set(), None
         pending = list(self.stages)
         while pending or running:
             for name in list(pending):

@@ -25,11 +25,11 @@ def test_diverging_fdsr_training_stops_and_keeps_the_last_finite_checkpoint(
     assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'Traceback' not in proc.stderr
     error = proc.stderr.strip().splitlines()[-1]
-    assert error.startswith('error: non-finite '), error
+    assert error.startswith('train: error: non-finite '), error
     assert 'training stopped' in error and '--resume' in error
     saved = checkpoint_iters(work_dir)
     assert saved and max(saved) < 6  # it stopped early
-    if error.startswith('error: non-finite loss'):
+    if error.startswith('train: error: non-finite loss'):
         assert f'at iteration {max(saved) + 1}: loss=' in error
         assert 'loss_pix=' in error and 'loss_feat=' in error
     for it in saved:  # every checkpoint on disk holds finite weights and optimizer state

@@ -31,7 +31,7 @@ def assert_one_line_error(proc, *parts):
     assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'Traceback' not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert lines[-1].startswith('error: '), proc.stderr[-3000:]
+    assert lines[-1].startswith('train: error: '), proc.stderr[-3000:]
     for part in parts:
         assert part in lines[-1], (part, lines[-1])
 
