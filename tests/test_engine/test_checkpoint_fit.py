@@ -29,7 +29,7 @@ def assert_one_line_error(proc, *parts):
     assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'Traceback' not in proc.stderr, proc.stderr[-3000:]
     line = proc.stderr.strip().splitlines()[-1]
-    assert line.startswith('error: '), proc.stderr[-3000:]
+    assert line.startswith('train: error: '), proc.stderr[-3000:]
     for part in parts:
         assert part in line, (part, line)
 
