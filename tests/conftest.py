@@ -112,3 +112,21 @@ def restore_default_scope():
     yield
     for name in [n for n in DefaultScope._instance_dict if n not in before]:
         DefaultScope._instance_dict.pop(name)
+
+
+@pytest.fixture(autouse=True)
+def _mmengine_loggers_on_open_streams():
+    """mmengine keeps one MMLogger per name for the whole process and a Runner's name is its
+    config name plus a timestamp in seconds: two Runners built within one second by two tests
+    share a logger whose console handler still writes to the first test's (closed) captured
+    stdout, and every log line then prints a '--- Logging error ---' traceback to stderr.
+    Point such handlers at the current stdout before each test."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    for logger in list(MMLogger._instance_dict.values()):
+        for handler in logger.handlers:
+            if (type(handler) is logging.StreamHandler
+                    and getattr(handler.stream, 'closed', False)):
+                handler.stream = sys.stdout  # (setStream would flush the closed one)
+    yield

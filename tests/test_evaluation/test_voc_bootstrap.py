@@ -118,6 +118,7 @@ def _evaluate_on_rank(rank: int, world: int, port: int, out_dir: str, num_images
     import torch.distributed as dist
     from mmengine.dataset import DefaultSampler
     from mmengine.evaluator import Evaluator
+    from mmengine.registry import DefaultScope
 
     from mmdet.registry import METRICS
     from fdsr_mm.evaluation.voc_per_image import voc_dump_metrics
@@ -131,7 +132,8 @@ def _evaluate_on_rank(rank: int, world: int, port: int, out_dir: str, num_images
         mine = list(DefaultSampler(list(range(num_images)), shuffle=False))
         for k, voc in enumerate(EVALUATOR_CASES):
             dump, = voc_dump_metrics([voc], os.path.join(out_dir, f'case{k}.pkl'))
-            evaluator = Evaluator([METRICS.build(dict(voc)), METRICS.build(dump)])
+            with DefaultScope.overwrite_default_scope('mmdet'):  # whatever an earlier test left
+                evaluator = Evaluator([METRICS.build(dict(voc)), METRICS.build(dump)])
             evaluator.dataset_meta = dict(classes=CLASSES)
             for b in range(0, len(mine), 2):
                 evaluator.process([samples[i] for i in mine[b:b + 2]])
