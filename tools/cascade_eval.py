@@ -48,7 +48,9 @@ def parse_args(argv=None):
     parser.add_argument('--cache-dir', help='SR image cache (default: OUT_DIR/sr_cache)')
     parser.add_argument('--scale', type=int, default=4, help='SR factor (default 4)')
     parser.add_argument('--degradation', default='bicubic', metavar='NAME',
-                        help="how LR is made from HR: bicubic (default, the paper's) or "
+                        help="how LR is made from HR: bicubic (default, the paper's: MATLAB's "
+                        'antialiased cubic kernel in float, rounded once), bicubic-matlab-uint8 '
+                        "(MATLAB's imresize on uint8 input: rounded between its two passes) or "
                         'realistic (fdsr_mm.datasets.DEGRADATIONS); each has its own SR cache')
     parser.add_argument('--degradation-seed', type=int, default=0,
                         help='seed of the realistic degradation (default 0): the same seed '

@@ -1,7 +1,7 @@
 """Make an LR-annotated COCO set from an HR one (to score SR + detector models with CocoMetric).
 
     python tools/make_lr_coco.py ANN_FILE IMG_DIR OUT_ROOT [--scale 4]
-        [--degradation bicubic|realistic] [--degradation-seed 0]
+        [--degradation bicubic|bicubic-matlab-uint8|realistic] [--degradation-seed 0]
 
 e.g. ``python tools/make_lr_coco.py data/coco/annotations/instances_val2017.json
 data/coco/val2017 data/coco_lr_x4`` writes data/coco_lr_x4/images/*.png (mod-cropped, degraded
@@ -45,7 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--scale', type=int, default=4,
                         help='downsampling factor (default 4, the paper\'s x4): HR images are '
                         'mod-cropped to a multiple of it')
-    parser.add_argument('--degradation', default='bicubic', help='bicubic (paper) or realistic')
+    parser.add_argument('--degradation', default='bicubic', help='bicubic (paper, default), '
+                        'bicubic-matlab-uint8 or realistic (see cascade_eval.py --help)')
     parser.add_argument('--degradation-seed', type=int, default=0,
                         help='seed (>= 0, default 0) of a random degradation (realistic), per '
                         'file as in cascade_eval: give both the same seed to get the same LR')
