@@ -5,9 +5,15 @@ Importing the package registers its modules in the OpenMMLab registries (configs
 read the data types mmengine writes into training checkpoints (see
 :mod:`fdsr_mm.utils.checkpoint_safety`).
 """
-# Imported for registration (models, datasets, transforms, hooks).
-from . import apis, datasets, engine, evaluation, models, utils  # noqa: F401
-from . import registry  # noqa: F401  (the fdsr_mm:: config scope)
+import warnings
+
+# Imported for registration (models, datasets, transforms, hooks). The deprecation notices that
+# importing mmagic prints (diffusers' renamed models, torch.jit.script: a dozen lines no user of
+# fdsr_mm can act on) are hidden during this import only; the user's warning filters are kept.
+with warnings.catch_warnings():
+    warnings.filterwarnings('ignore', category=FutureWarning, module=r'(diffusers|torch\.jit)\b')
+    from . import apis, datasets, engine, evaluation, models, utils  # noqa: F401
+    from . import registry  # noqa: F401  (the fdsr_mm:: config scope)
 from .utils import allow_mmengine_checkpoint_types
 from .version import __version__
 

@@ -50,8 +50,9 @@ def known_faults() -> tuple:
 def error_line(prog: str, err: BaseException) -> str:
     """The one line printed for ``err``: ``<prog>: error: <message>``."""
     message = ' '.join(str(err).strip().split())
-    if isinstance(err, FileNotFoundError) and err.filename and str(err.filename) not in message:
-        message = format_error(err.strerror or 'no such file', str(err.filename))
+    if isinstance(err, OSError) and err.filename and (message.startswith('[Errno')
+                                                      or str(err.filename) not in message):
+        message = format_error((err.strerror or 'no such file').lower(), str(err.filename))
     return f'{prog}: error: {message}'
 
 
