@@ -1,5 +1,6 @@
 """Shared fixtures: tiny generated data, tiny real mmdet detectors saved as real mmdet checkpoints
 (feature priors), paths, and a runner for the real `mim` executable."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -12,6 +13,15 @@ from mmengine.registry import DefaultScope
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MIM = osp.join(osp.dirname(sys.executable), 'mim')
+
+
+def load_tool(name: str, module_name: str = None):
+    """``tools/<name>.py`` as a module (its ``main`` is what the command line runs)."""
+    spec = importlib.util.spec_from_file_location(module_name or f'fdsr_mm_tool_{name}',
+                                                  osp.join(REPO_ROOT, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope='session')

@@ -8,7 +8,6 @@ and a packed file with NaN weights loaded unchecked. Each is now one error line 
 The model: the tiny RetinaNet of cascade_testlib behind a tiny DBPN x4 (a generator WITH
 weights, so a half-loaded SR part is possible).
 """
-import importlib.util
 import os.path as osp
 import sys
 
@@ -189,11 +188,8 @@ def test_config_checkpoints_are_strict_and_finite(world):
 
 
 def _test_tool():
-    spec = importlib.util.spec_from_file_location('fdsr_mm_test_tool',
-                                                  osp.join(REPO_ROOT, 'tools', 'test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from conftest import load_tool
+    return load_tool('test')
 
 
 def test_tools_test_refuses_an_sr_checkpoint_and_scores_the_packed_file(world, monkeypatch,

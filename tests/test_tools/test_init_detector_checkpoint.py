@@ -1,5 +1,4 @@
 """tools/init_detector_checkpoint.py: the seeded random-init "random" prior as a file."""
-import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -10,17 +9,14 @@ import torch
 from mmengine.registry import DefaultScope
 
 import fdsr_mm  # noqa: F401  (registers the feature loss)
+from conftest import load_tool
 from mmagic.registry import MODELS
 
 C4_CONFIG = 'configs/study/detectors/faster-rcnn_r18-c16-c4_1xb4-1000i_synthetic-coco.py'
 
 
-def load_tool(repo_root):
-    spec = importlib.util.spec_from_file_location(
-        'init_detector_checkpoint', osp.join(repo_root, 'tools/init_detector_checkpoint.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_init_tool(repo_root):
+    return load_tool('init_detector_checkpoint', 'init_detector_checkpoint')
 
 
 def state_of(path):
@@ -30,7 +26,7 @@ def state_of(path):
 @pytest.fixture(scope='module')
 def written(tmp_path_factory, repo_root):
     """Paths of the C4 detector's random init written with seeds 0, 0 and 1."""
-    tool, out = load_tool(repo_root), tmp_path_factory.mktemp('init')
+    tool, out = load_init_tool(repo_root), tmp_path_factory.mktemp('init')
     paths = [str(out / name) for name in ('a.pth', 'b.pth', 'c.pth')]
     cwd = os.getcwd()
     os.chdir(repo_root)
@@ -79,7 +75,7 @@ def test_missing_config_is_one_error_line_exit_2(repo_root, tmp_path):
 
 
 def test_unwritable_or_folder_output_is_exit_2_naming_it(repo_root, tmp_path):
-    tool = load_tool(repo_root)
+    tool = load_init_tool(repo_root)
     blocker = tmp_path / 'a_file'
     blocker.write_text('not a folder')
     bad_out = str(blocker / 'prior.pth')  # its "folder" is a file

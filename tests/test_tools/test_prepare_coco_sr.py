@@ -1,5 +1,4 @@
 """tools/prepare_coco_sr.py on a tiny COCO-layout tree, and the COCO SR training pipeline on it."""
-import importlib.util
 import json
 import os.path as osp
 import random
@@ -10,12 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_tool
 
-spec = importlib.util.spec_from_file_location('prepare_coco_sr',
-                                              osp.join(REPO_ROOT, 'tools/prepare_coco_sr.py'))
-prepare = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(prepare)
+prepare = load_tool('prepare_coco_sr', 'prepare_coco_sr')
 
 # name: (width, height, PIL mode). Both sides > 384 qualify for training.
 TRAIN = {'000000000001.jpg': (400, 392, 'RGB'), '000000000002.jpg': (401, 389, 'RGB'),  # odd size

@@ -2,9 +2,7 @@
 another run are one ``run_study: error:`` line (exit 2; the tool's main through ``run_tool``, in
 this process); kill -9 of a running stage graph (a subprocess) ends its stage processes (Linux)
 and frees the folder for a rerun."""
-import importlib.util
 import os
-import os.path as osp
 import signal
 import subprocess
 import sys
@@ -13,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_tool
 from fdsr_mm.utils import ToolError, run_tool
 from fdsr_mm.utils.stage_graph import FolderLock, check_out_dir
 
@@ -21,11 +19,7 @@ from fdsr_mm.utils.stage_graph import FolderLock, check_out_dir
 @pytest.fixture(scope='module')
 def run_study():
     """tools/run_study.py as a module."""
-    spec = importlib.util.spec_from_file_location('run_study',
-                                                  osp.join(REPO_ROOT, 'tools', 'run_study.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('run_study', 'run_study')
 
 
 def run_study_main(run_study, capsys, *args):

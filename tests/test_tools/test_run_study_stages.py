@@ -1,23 +1,17 @@
 """tools/run_study.py --seeds N: which stages exist, what they depend on, which seed they train
 with, and what the report makes of per-seed results (the stages run end to end in test_run_study.py
 with one seed and in the committed full-study record with three)."""
-import importlib.util
-import os.path as osp
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import load_tool
 from fdsr_mm.evaluation.study_extras import seeds_section
 from fdsr_mm.evaluation.tables import dump_json
 
 
 @pytest.fixture(scope='module')
 def run_study():
-    spec = importlib.util.spec_from_file_location('run_study',
-                                                  osp.join(REPO_ROOT, 'tools', 'run_study.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('run_study', 'run_study')
 
 
 def test_seeds_add_seeded_fine_tunes_and_cascades(run_study, tmp_path):

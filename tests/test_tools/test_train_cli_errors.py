@@ -5,7 +5,6 @@ Each case calls the tool's ``main`` through ``run_tool`` as its ``__main__`` doe
 (fast); the CLI wiring itself (exit code 2, the ``train: error:`` line on stderr) runs in
 subprocesses in tests/test_engine/test_resume_checks.py and test_non_finite_training.py.
 """
-import importlib.util
 import os.path as osp
 import sys
 
@@ -13,7 +12,7 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_tool
 from fdsr_mm.utils import run_tool
 from fdsr_mm.utils.train_checks import registry_fault, worker_message
 
@@ -42,11 +41,7 @@ def one_error_line(rc, stderr, *parts):
 @pytest.fixture(scope='module')
 def train_tool():
     """tools/train.py as a module (its main is what the CLI runs)."""
-    spec = importlib.util.spec_from_file_location('fdsr_train_tool',
-                                                  osp.join(REPO_ROOT, 'tools', 'train.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool('train')
 
 
 @pytest.fixture
