@@ -13,11 +13,11 @@ the HR area, so COCO's small/medium/large bins are the HR set's). Then:
         --cfg-options test_dataloader.dataset.data_root=data/coco_lr_x4/ \\
         test_dataloader.dataset.ann_file=annotations/instances_val2017.json \\
         test_dataloader.dataset.data_prefix.img=images/ \\
-        test_evaluator.type=HRAreaCocoMetric \\
         test_evaluator.ann_file=data/coco_lr_x4/annotations/instances_val2017.json
 
-(HRAreaCocoMetric: mmdet's CocoMetric with detections' areas in HR pixels too, so APS/APM/APL
-are the HR set's and the cascade's; see fdsr_mm/datasets/lr_coco.py.)
+(the configs/sr_detectors score with HRAreaCocoMetric: mmdet's CocoMetric with detections' areas
+in HR pixels too, so APS/APM/APL are the HR set's and the cascade's; see
+fdsr_mm/datasets/lr_coco.py; another detector config: test_evaluator.type=HRAreaCocoMetric.)
 
 Two HR files with the same name but another extension get distinct LR names (a_png.png,
 a_jpg.png). OUT_ROOT must not overlap the input (equal to, inside or containing IMG_DIR, or

@@ -9,3 +9,7 @@ model = dict(
     data_preprocessor={{_base_.lr_data_preprocessor}})
 test_dataloader = dict(dataset=dict(pipeline={{_base_.lr_test_pipeline}}))
 val_dataloader = test_dataloader
+# CocoMetric whose APS/APM/APL bin by HR-equivalent areas on an LR json of tools/make_lr_coco.py
+# (the cascade's and the paper's size split); on any other json it is CocoMetric.
+test_evaluator = dict(type='HRAreaCocoMetric')
+val_evaluator = test_evaluator

@@ -37,7 +37,11 @@ def test_detector_part_is_the_detector_config_unchanged(path):
     assert [t['type'] for t in cfg.test_dataloader.dataset.pipeline] == \
         ['LoadImageFromFile', 'PackDetInputs']
     assert any(t['type'] == 'Resize' for t in cfg.model.detector_test_pipeline)
-    for key in ('test_evaluator', 'default_scope', 'visualizer', 'custom_imports'):
+    for key in ('default_scope', 'visualizer', 'custom_imports'):
+        assert cfg[key] == det[key], key
+    # the detector's CocoMetric settings, with areas in HR pixels on an LR json (issue 18.4)
+    for key in ('test_evaluator', 'val_evaluator'):
+        assert cfg[key].pop('type') == 'HRAreaCocoMetric' and det[key].pop('type') == 'CocoMetric'
         assert cfg[key] == det[key], key
     ds, det_ds = cfg.test_dataloader.dataset.copy(), det.test_dataloader.dataset.copy()
     ds.pop('pipeline'), det_ds.pop('pipeline')
