@@ -11,8 +11,9 @@ cached name carries it (:func:`~.cache_io.content_png`), so the SR images and im
 records of every method (named like the HR image) follow the content too. Data regenerated at
 the same paths (another seed, a re-exported dataset) is therefore prepared, super-resolved and
 scored anew, never from the old images. Failure records are never final: a failed image is
-retried on every run (a fixed file is then used). Each file is hashed once per run (SHA-256,
-~1 GB/s).
+retried on every run (a fixed file is then used). Each file is hashed once per run to find
+what is done (SHA-256, ~1 GB/s, memoised per file version), and an image being prepared once
+more from the very bytes it is decoded from (so its record names the content it holds).
 
 An image whose decoded size disagrees with its annotation's ``height``/``width`` beyond the
 mod-crop (the LR copies of an HR-annotated set, say) makes :func:`prepare_hr` report it in

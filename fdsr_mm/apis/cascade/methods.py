@@ -20,6 +20,7 @@ from mmengine.registry import DefaultScope
 
 from fdsr_mm.utils.cli_errors import format_error
 from fdsr_mm.utils.state_fit import compare_state, describe_mismatch
+from .cache_io import file_sha256
 from .options import DEGRADATION, METHOD_NAME, RESERVED_METHODS, CascadeError
 
 
@@ -74,18 +75,6 @@ def parse_method(spec: Union[str, SRMethod]) -> SRMethod:
     name, rest = spec.split('=', 1)
     config, checkpoint = rest.rsplit(':', 1)
     return SRMethod(name, 'model', config, checkpoint)
-
-
-def file_sha256(path: str, _memo: Dict = {}) -> str:  # noqa: B006 (per-process memo)
-    st = os.stat(path)
-    key = (osp.abspath(path), st.st_size, st.st_mtime_ns)
-    if key not in _memo:
-        h = hashlib.sha256()
-        with open(path, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 20), b''):
-                h.update(chunk)
-        _memo[key] = h.hexdigest()
-    return _memo[key]
 
 
 def load_config(path: str, format_python_code: bool = True) -> Config:
@@ -193,7 +182,11 @@ def method_key(method: SRMethod, degradation: str = DEGRADATION,
         digest = method.cache_key
     else:
         gen_cfg = generator_cfg(method.config)
-        h = hashlib.sha256(file_sha256(method.checkpoint).encode())
+        checkpoint_sha = file_sha256(method.checkpoint)  # memoised per file version
+        if checkpoint_sha is None:
+            raise FileNotFoundError(f'SR checkpoint {method.checkpoint} of method '
+                                    f'{method.name!r} cannot be read.')
+        h = hashlib.sha256(checkpoint_sha.encode())
         h.update(json.dumps(gen_cfg, sort_keys=True, default=str).encode())
         digest = h.hexdigest()[:12]
     return f'{method.name}-{digest}-{degradation}' + (f'-{tiling}' if tiling else '')

@@ -14,6 +14,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 
 from fdsr_mm.utils.cli_errors import format_error
+from fdsr_mm.utils.state_fit import compare_state, describe_mismatch
 from .options import CascadeError
 
 #: Images whose long side is at least this many times their short side are also run through the
@@ -70,14 +71,10 @@ def check_detector_arguments(config: str, checkpoint: str) -> None:
 
 def _model_keys_check(model_state: Dict[str, torch.Tensor], state: dict, path: str,
                       config: str) -> None:
-    missing = [k for k in model_state if k not in state and not k.endswith('num_batches_tracked')]
-    shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}' for k, v in model_state.items()
-              if k in state and hasattr(state[k], 'shape') and state[k].shape != v.shape]
-    if missing or shapes:
-        detail = (f'{len(missing)} of {len(model_state)} model weights missing (first: '
-                  f'{", ".join(missing[:5])})' if missing else '') + (
-            ('; ' if missing else '') + f'{len(shapes)} shape mismatch(es) (first: {shapes[0]})'
-            if shapes else '')
+    """Every model weight in ``state`` with its shape (extra keys in the file are allowed)."""
+    missing, _, shapes = compare_state(model_state, state)
+    detail = describe_mismatch(missing, [], shapes, len(model_state))
+    if detail:
         raise CascadeError(f'Detector checkpoint {path} does not hold the weights of {config}: '
                            f'{detail}. Pass the checkpoint trained with this config.')
 
