@@ -96,7 +96,7 @@ def main():
 
     from fdsr_mm.apis import run_cascade, super_resolve_image
     from fdsr_mm.datasets.synthetic_coco import SYNTHETIC_COCO_CLASSES, write_synthetic_coco
-    from fdsr_mm.datasets.transforms import bicubic_downsample
+    from fdsr_mm.datasets.transforms.bicubic import bicubic_downsample
     from mmagic.registry import MODELS as MMAGIC_MODELS
     from mmdet.registry import DATASETS, MODELS
 

@@ -3,7 +3,7 @@
 Importing the package registers its modules in the OpenMMLab registries (configs do it through
 ``custom_imports = dict(imports=['fdsr_mm'])``) and allows torch>=2.6's ``weights_only`` loader to
 read the data types mmengine writes into training checkpoints (see
-:mod:`fdsr_mm.utils.checkpoint_safety`).
+:mod:`fdsr_mm.utils.checkpoints.safety`).
 """
 import warnings
 
@@ -12,10 +12,10 @@ import warnings
 # fdsr_mm can act on) are hidden during this import only; the user's warning filters are kept.
 with warnings.catch_warnings():
     warnings.filterwarnings('ignore', category=FutureWarning, module=r'(diffusers|torch\.jit)\b')
-    from . import apis, datasets, engine, evaluation, models, utils  # noqa: F401
-    from . import registry  # noqa: F401  (the fdsr_mm:: config scope)
-from .utils import allow_mmengine_checkpoint_types
-from .version import __version__
+    from fdsr_mm import apis, datasets, engine, evaluation, models, utils  # noqa: F401
+    from fdsr_mm import registry  # noqa: F401  (the fdsr_mm:: config scope)
+from fdsr_mm.utils import allow_mmengine_checkpoint_types
+from fdsr_mm.version import __version__
 
 allow_mmengine_checkpoint_types()
 

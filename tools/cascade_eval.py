@@ -3,7 +3,7 @@
 For one detector and one or more SR methods, downsample every HR test image by ``--scale`` with
 the training operator (MATLAB-like bicubic; ``--degradation realistic``: blur, bicubic/bilinear/
 area resize, noise and JPEG, drawn per image from ``--degradation-seed`` and the file name, see
-fdsr_mm/datasets/degradations.py), super-resolve it, run the detector with its own test
+fdsr_mm/datasets/transforms/degradations.py), super-resolve it, run the detector with its own test
 pipeline on the SR image and score detection with the config's CocoMetric / VOCMetric against the
 HR annotations; score PSNR (RGB, Y; shave = scale), SSIM, FSIM and FSIMc against the mod-cropped
 HR image. See :mod:`fdsr_mm.apis.cascade` for the two passes and the cache layout.

@@ -89,7 +89,7 @@ def _sniff(path):
 
 def load_official(path):
     """Load tensors only (weights_only=True): an official file holds nothing else."""
-    from fdsr_mm.utils.dbpn_checkpoint import DBPNCheckpointMismatch
+    from fdsr_mm.models.generators.dbpn_checkpoint import DBPNCheckpointMismatch
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path} does not exist: pass the official D-DBPN .pth file.')
     why = _sniff(path)
@@ -98,7 +98,7 @@ def load_official(path):
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as err:  # never torch's advice to use weights_only=False
-        from fdsr_mm.utils.checkpoint_safety import (refused_checkpoint_error, refuses_a_global,
+        from fdsr_mm.utils.checkpoints.safety import (refused_checkpoint_error, refuses_a_global,
                                                      unpickling_reason)
         if refuses_a_global(err):
             raise DBPNCheckpointMismatch(str(refused_checkpoint_error(path, err))) from None
@@ -135,18 +135,18 @@ def build_generator(args):
 
 
 def save_atomic(obj, dst):
-    """Write ``obj`` to ``dst`` atomically (:func:`fdsr_mm.utils.atomic_save.torch_save_atomic`)."""
-    from fdsr_mm.utils.atomic_save import AtomicSaveError, torch_save_atomic
+    """Write ``obj`` to ``dst`` atomically (:func:`fdsr_mm.utils.io.torch_save_atomic`)."""
+    from fdsr_mm.utils.io import AtomicWriteError, torch_save_atomic
     try:
         torch_save_atomic(obj, dst, '; free some space or pick another output path')
-    except AtomicSaveError as err:
+    except AtomicWriteError as err:
         raise ConvertError(str(err)) from err
 
 
 def convert(official, src, dst, generator, gen_cfg):
     """Check ``official`` (read from ``src``) against ``generator``, write ``dst`` atomically;
     return the converted generator state_dict."""
-    from fdsr_mm.utils.dbpn_checkpoint import convert_official_dbpn
+    from fdsr_mm.models.generators.dbpn_checkpoint import convert_official_dbpn
     state = convert_official_dbpn(official, generator, source=src)
     out = dict(meta=dict(source=osp.abspath(src), converter='tools/convert_dbpn_official.py',
                          generator=dict(gen_cfg)),
@@ -164,7 +164,7 @@ def main(argv=None):
         print(f'convert_dbpn_official: error: {err}', file=sys.stderr)
         return 2
     import fdsr_mm  # noqa: F401  (registers DBPN; seconds)
-    from fdsr_mm.utils.dbpn_checkpoint import DBPNCheckpointMismatch
+    from fdsr_mm.models.generators.dbpn_checkpoint import DBPNCheckpointMismatch
     try:
         official = load_official(args.src)  # before building the network: fail fast
         generator, gen_cfg = build_generator(args)

@@ -74,7 +74,7 @@ def build_random_detector(config, seed, cfg_options=None):
     from mmengine.registry import MODELS, DefaultScope
     from mmengine.runner import set_random_seed
 
-    from fdsr_mm.models.detector_feature_loss import load_extractor_config
+    from fdsr_mm.models.losses.detector_feature_loss import load_extractor_config
     try:
         cfg = load_extractor_config(config, cfg_options)
     except FileNotFoundError as err:
@@ -95,11 +95,11 @@ def build_random_detector(config, seed, cfg_options=None):
 
 
 def save_atomic(obj, out):
-    """Write ``obj`` to ``out`` atomically (:func:`fdsr_mm.utils.atomic_save.torch_save_atomic`)."""
-    from fdsr_mm.utils.atomic_save import AtomicSaveError, torch_save_atomic
+    """Write ``obj`` to ``out`` atomically (:func:`fdsr_mm.utils.io.torch_save_atomic`)."""
+    from fdsr_mm.utils.io import AtomicWriteError, torch_save_atomic
     try:
         torch_save_atomic(obj, out)
-    except AtomicSaveError as err:
+    except AtomicWriteError as err:
         raise InitError(str(err)) from err
 
 

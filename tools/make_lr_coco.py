@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     """Write the LR set; raises :class:`~fdsr_mm.utils.ToolError` (and the known faults of
     :func:`~fdsr_mm.utils.run_tool`) on a bad input. Returns 2 when no image was usable."""
     args = parse_args(argv)
-    from fdsr_mm.datasets.degradations import DEGRADATIONS
+    from fdsr_mm.datasets.transforms.degradations import DEGRADATIONS
     from fdsr_mm.datasets.lr_coco import write_lr_coco
     if args.degradation not in DEGRADATIONS:
         raise ToolError(f'unknown degradation {args.degradation!r}', '--degradation',

@@ -32,7 +32,7 @@ def main(argv=None) -> int:
 
     import fdsr_mm  # noqa: F401  (registers SRDetector)
     from fdsr_mm.apis.sr_detect import init_sr_detector
-    from fdsr_mm.utils.atomic_save import torch_save_atomic
+    from fdsr_mm.utils.io import torch_save_atomic
     model = init_sr_detector(args.config, None, 'cpu', args.cfg_options)
     meta = dict(dataset_meta=model.dataset_meta, config=args.config)
     torch_save_atomic(dict(meta=meta, state_dict=model.state_dict()), args.out)
@@ -42,8 +42,8 @@ def main(argv=None) -> int:
 
 def extra_faults() -> tuple:
     """Besides run_tool's faults: an unwritable OUT, a missing registry name or weight."""
-    from fdsr_mm.utils.atomic_save import AtomicSaveError
-    return (AtomicSaveError, KeyError)
+    from fdsr_mm.utils.io import AtomicWriteError
+    return (AtomicWriteError, KeyError)
 
 
 if __name__ == '__main__':

@@ -35,9 +35,10 @@ import os
 import os.path as osp
 import random
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+from fdsr_mm.utils.io import atomic_write_text
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 LOG = '[prepare_coco_sr]'
@@ -219,26 +220,7 @@ def describe_bad(bad: dict, shown: int = 5) -> str:
 
 def write_list(path: str, names) -> None:
     """Write one name per line, atomically (a crash never leaves a half-written list)."""
-    folder = osp.dirname(path) or '.'
-    try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'{osp.basename(path)}.', suffix='.tmp')
-    except OSError as e:
-        raise OSError(f'cannot write {path}: cannot create a file in {folder} '
-                      f'({e.strerror or e})') from None
-    try:
-        with os.fdopen(fd, 'w') as f:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-            f.write(''.join(f'{n}\n' for n in names))
-        os.replace(tmp, path)
-    except BaseException as e:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        if isinstance(e, OSError):
-            raise OSError(f'cannot write {path}: {e.strerror or e}') from None
-        raise
+    atomic_write_text(path, ''.join(f'{n}\n' for n in names))
 
 
 def select_split(args, split, sizes, ok, num, what):

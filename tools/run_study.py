@@ -52,7 +52,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
 from fdsr_mm.utils.cli_errors import run_tool  # noqa: E402
-from fdsr_mm.utils.stage_graph import Stage, StageGraph  # noqa: E402
+from fdsr_mm.study.stage_graph import Stage, StageGraph  # noqa: E402
 
 DET_DIR = 'configs/study/detectors'
 SR_DIR = 'configs/study/sr'
@@ -336,8 +336,8 @@ class Study(StageGraph):
         return cmd
 
     def report(self, stage: Stage):
-        from fdsr_mm.evaluation.study_extras import loss_scale_section, seeds_section
-        from fdsr_mm.evaluation.study_report import write_study_report
+        from fdsr_mm.study.extras import loss_scale_section, seeds_section
+        from fdsr_mm.study.report import write_study_report
         results = {d: osp.join(self.stage_dir(f'cascade_{d}'), 'results.json') for d in EVALUATORS}
         fig3 = {m: SR_VARIANTS[m][1:3] for m in FIG3_METHODS}
         timings = {n: (self.read_stage(n) or {}).get('seconds') for n in self.stages

@@ -8,11 +8,9 @@ random or half-loaded model are never printed. Faults (a missing or refused file
 another model) are one ``test: error:`` line, exit code 2.
 """
 import argparse
-import contextlib
 import os
 import os.path as osp
 import sys
-import tempfile
 
 from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
@@ -23,6 +21,7 @@ from mmengine.runner import Runner
 import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
 from fdsr_mm.engine import install_checkpoint_fit_check
 from fdsr_mm.utils.cli_errors import run_tool
+from fdsr_mm.utils.io import atomic_write_bytes
 from fdsr_mm.utils.dist_env import setup_cpu_distributed
 
 
@@ -45,17 +44,8 @@ def dump_atomic(metrics, out: str) -> None:
     metrics, and ranks sharing one ``<out>.tmp`` name raced each other's ``os.replace``.
     """
     ext = osp.splitext(out)[1].lstrip('.')
-    folder = osp.dirname(osp.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(out)}.', suffix='.tmp')
-    os.close(fd)
-    try:
-        dump(metrics, tmp, file_format=ext)
-        os.replace(tmp, out)  # atomic: a crash never leaves a truncated results file behind
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
+    text = dump(metrics, file_format=ext)  # str (json, yaml) or bytes (pkl)
+    atomic_write_bytes(out, text.encode('utf-8') if isinstance(text, str) else text)
 
 
 def parse_args():

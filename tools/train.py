@@ -17,7 +17,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
-from fdsr_mm.datasets.loading import ImageDecodeError
+from fdsr_mm.datasets.transforms.loading import ImageDecodeError
 from fdsr_mm.engine import ResumeError, install_checkpoint_fit_check, resolve_resume
 from fdsr_mm.utils import ToolError, run_tool
 from fdsr_mm.utils.dist_env import setup_cpu_distributed

@@ -1,5 +1,5 @@
 # The paper's FDSR setting trained on realistic LR patches (blur, bicubic/bilinear/area resize,
-# noise, JPEG: fdsr_mm/datasets/degradations.py) instead of bicubic ones, fresh draws for every
+# noise, JPEG: fdsr_mm/datasets/transforms/degradations.py) instead of bicubic ones, fresh draws for every
 # crop. Evaluate with tools/cascade_eval.py --degradation realistic.
 _base_ = ['./fdsr_ddbpn-x4_maskrcnn-r50c4-a0.5b1_1xb8-2000k_coco20k.py']
 

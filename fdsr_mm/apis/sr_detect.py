@@ -28,10 +28,12 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 
+from fdsr_mm.utils.checkpoints import check_finite_state_dict, load_local_checkpoint, tag_source
+from fdsr_mm.utils.io import atomic_write_text, write_png
 from fdsr_mm.utils.output_names import unique_stems
-from .sr_detect_inputs import (IMAGE_EXTENSIONS, OUTPUT_FOLDERS, SRDetectError, check_out_dir,
+from fdsr_mm.apis.sr_detect_inputs import (IMAGE_EXTENSIONS, OUTPUT_FOLDERS, SRDetectError, check_out_dir,
                                list_images, read_image)
-from .sr_detect_results import CocoIds, coco_ids, write_results
+from fdsr_mm.apis.sr_detect_results import CocoIds, coco_ids, write_results
 
 __all__ = ['IMAGE_EXTENSIONS', 'OUTPUT_FOLDERS', 'CocoIds', 'SRDetectError', 'check_out_dir',
            'coco_ids', 'detect_folder', 'init_sr_detector', 'list_images', 'read_image',
@@ -68,9 +70,6 @@ def _config_classes(cfg: Config) -> Optional[tuple]:
 def _load_weights(model: torch.nn.Module, weights: str) -> dict:
     """Load a packed checkpoint into ``model``: safe unpickler, finite, every key and shape
     (``module.`` prefixes of wrapped models dropped); returns its meta."""
-    from fdsr_mm.utils.checkpoint_safety import load_local_checkpoint
-    from fdsr_mm.utils.finite_check import check_finite_state_dict
-    from fdsr_mm.utils.state_fit import tag_source
     if not osp.isfile(weights):
         raise SRDetectError('the weights file does not exist', f'--weights {weights}',
                             'pack it with tools/pack_sr_detector.py, or leave --weights out to '
@@ -258,8 +257,6 @@ def _finish_image(model, visualizer, out: _Outputs, key: str, file: str, img: np
     """Write one detected image's outputs (SR image, drawing, then its record) and return the
     record. ``img``: the input, BGR uint8; ``packed``: its pipeline output; ``sample``: the
     model's prediction for it."""
-    from fdsr_mm.apis.cascade.cache_io import write_png
-    from fdsr_mm.evaluation.tables import atomic_write_text
     boxes = input_pixel_boxes(model, sample)
     drawn_on_sr = visualizer is not None and draw_on == 'sr'
     sr = sr_image(model, packed) if out.sr or drawn_on_sr else None

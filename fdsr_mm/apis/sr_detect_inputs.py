@@ -7,6 +7,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from fdsr_mm.datasets.image_io import read_hr
 from fdsr_mm.utils.cli_errors import ToolError
 from fdsr_mm.utils.output_names import is_within
 
@@ -74,6 +75,5 @@ def read_image(path: str) -> Tuple[Optional[np.ndarray], Optional[str]]:
     The cascade's reader (:func:`fdsr_mm.apis.cascade.hr_prep.read_hr`): PIL decodes the whole
     file first, so a truncated JPEG that cv2 would half-decode is refused too.
     """
-    from fdsr_mm.apis.cascade.hr_prep import read_hr
     img, _, why = read_hr(path)
     return (None, why) if img is None else (np.ascontiguousarray(img[..., ::-1]), None)

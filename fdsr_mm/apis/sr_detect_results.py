@@ -4,7 +4,8 @@ import json
 import os.path as osp
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from .sr_detect_inputs import SRDetectError
+from fdsr_mm.utils.io import atomic_write_text
+from fdsr_mm.apis.sr_detect_inputs import SRDetectError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,7 +90,6 @@ def write_results(out_dir: str, files: Sequence[str], records: Dict[str, dict],
                   skipped: List[Tuple[str, str]], ids: CocoIds, classes: Sequence[str],
                   reused: int = 0) -> Dict:
     """Write ``results.bbox.json`` and ``images.json`` from the per-image records (atomic)."""
-    from fdsr_mm.evaluation.tables import atomic_write_text
     images, results = [], []
     for file in files:
         rec = records.get(file)

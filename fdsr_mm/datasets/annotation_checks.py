@@ -13,7 +13,7 @@ import numpy as np
 from mmengine import MMLogger
 from mmengine.fileio import get as get_file
 
-from ..utils.cli_errors import ToolError
+from fdsr_mm.utils.cli_errors import ToolError
 
 def _examples(files: Sequence[str], n: int = 3) -> str:
     """``'a.xml, b.xml, c.xml and 4 more'`` (at most ``n`` names)."""

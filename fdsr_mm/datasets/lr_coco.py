@@ -3,7 +3,7 @@
 What the SR + detector test loop (``configs/sr_detectors/``, CocoMetric) needs when no real LR
 data with boxes exists: every HR image is read as mmdet reads it (cv2 'color', EXIF applied),
 mod-cropped at the top-left to a multiple of ``scale``, degraded by a registered degradation
-(:mod:`fdsr_mm.datasets.degradations`, keyed by the file's base name, the same LR image the cascade
+(:mod:`fdsr_mm.datasets.transforms.degradations`, keyed by the file's base name, the same LR image the cascade
 makes) and written as lossless PNG; boxes ([x, y, w, h], HR pixels) are clipped to the mod-crop
 and divided by ``scale``, polygons divided by ``scale``, RLE masks (crowd regions) cropped and
 downscaled (see :func:`downscale_rle`). ``area`` stays the HR area, as in the cascade's
@@ -25,11 +25,11 @@ import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
-from mmdet.datasets.api_wrappers import COCO
-from mmdet.evaluation.metrics import CocoMetric
-from mmdet.registry import METRICS
 
+from fdsr_mm.datasets.image_io import read_hr
+from fdsr_mm.datasets.transforms.degradations import degrade, degradation_key
 from fdsr_mm.utils.cli_errors import ToolError
+from fdsr_mm.utils.io import atomic_write_text, write_png
 from fdsr_mm.utils.output_names import is_within, overlaps, unique_stems
 
 #: What ``info['fdsr_mm_lr']['area']`` of an LR json says.
@@ -115,7 +115,7 @@ def write_lr_coco(ann_file: str, img_dir: str, out_root: str, scale: int = 4,
     Args:
         ann_file: The HR COCO json; img_dir: the folder its ``file_name``s are relative to.
         scale: Downsampling factor; degradation, seed: see
-            :func:`fdsr_mm.datasets.degradations.degrade`.
+            :func:`fdsr_mm.datasets.transforms.degradations.degrade`.
 
     Returns:
         (path of the LR json, summary: ``images``, ``annotations``, ``rle_masks`` (RLE masks
@@ -125,10 +125,6 @@ def write_lr_coco(ann_file: str, img_dir: str, out_root: str, scale: int = 4,
         ToolError: a bad scale or seed, an output overlapping the input, a json that is not a
             COCO detection json.
     """
-    from fdsr_mm.apis.cascade.cache_io import write_png
-    from fdsr_mm.apis.cascade.hr_prep import read_hr
-    from fdsr_mm.evaluation.tables import atomic_write_text
-    from .degradations import degrade, degradation_key
     check_lr_coco_args(ann_file, img_dir, out_root, scale, seed)
     if not osp.isfile(ann_file):
         raise ToolError('the annotation file does not exist', ann_file,
@@ -174,46 +170,3 @@ def write_lr_coco(ann_file: str, img_dir: str, out_root: str, scale: int = 4,
     atomic_write_text(out_json, json.dumps(lr_coco))
     return out_json, dict(images=len(images), annotations=len(annotations),
                           rle_masks=rle_masks, skipped=skipped)
-
-
-def hr_area_factor(coco: dict) -> float:
-    """How much larger HR-equivalent areas are than LR pixel areas in a json of this module:
-    ``scale**2`` when its ``info['fdsr_mm_lr']`` states HR areas, else 1 (any other json)."""
-    lr = (coco.get('info') or {}).get('fdsr_mm_lr') or {}
-    return float(lr['scale']) ** 2 if lr.get('area') == AREA_NOTE else 1.0
-
-
-
-class _HRAreaCOCO(COCO):
-    """The ground-truth api of an LR json whose ``loadRes`` gives detections HR-equivalent
-    areas (``w * h * area_factor``), as its ground truth has."""
-    area_factor = 1.0
-
-    def loadRes(self, resFile):  # noqa: N802,N803 (pycocotools' names)
-        res = super().loadRes(resFile)
-        for ann in res.dataset['annotations']:
-            ann['area'] = ann['area'] * self.area_factor
-        return res
-
-
-@METRICS.register_module()
-class HRAreaCocoMetric(CocoMetric):
-    """mmdet's CocoMetric for an LR set of :func:`write_lr_coco`: every area in HR pixels.
-
-    The LR json's ground-truth areas are HR-equivalent; COCOeval computes a detection's area
-    from its (LR) box and bins an unmatched detection by it. Here detections get
-    ``w * h * scale**2`` too (``scale`` from the json's ``info['fdsr_mm_lr']``; factor 1 for any
-    other json), so APS/APM/APL equal those of the same boxes in HR pixels scored against the
-    HR annotations (the cascade's route). ``test_evaluator.type='HRAreaCocoMetric'``; needs
-    ``ann_file`` (the LR json).
-    """
-
-    def __init__(self, ann_file: Optional[str] = None, **kwargs):
-        if not ann_file:
-            raise ValueError('HRAreaCocoMetric needs ann_file: the LR json written by '
-                             'tools/make_lr_coco.py.')
-        super().__init__(ann_file=ann_file, **kwargs)
-        api = _HRAreaCOCO.__new__(_HRAreaCOCO)
-        api.__dict__.update(self._coco_api.__dict__)  # the json loaded above, not read again
-        api.area_factor = hr_area_factor(api.dataset)
-        self._coco_api = api

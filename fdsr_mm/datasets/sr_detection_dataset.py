@@ -42,8 +42,8 @@ from mmengine.structures import InstanceData
 
 from mmagic.datasets.transforms import PackInputs
 from mmagic.registry import DATASETS, TRANSFORMS
-from .annotation_checks import AnnotationAudit
-from .transforms import BicubicDegradation
+from fdsr_mm.datasets.annotation_checks import AnnotationAudit
+from fdsr_mm.datasets.transforms.bicubic import BicubicDegradation
 
 #: Metainfo keys of the detection side that ``PackSRDetInputs`` keeps by default (those present).
 DET_META_KEYS = ('img_id', 'scale_factor', 'flip', 'flip_direction')

@@ -26,6 +26,8 @@ from typing import Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 
+from fdsr_mm.utils.io import atomic_write_text, write_png
+
 #: Category names, in the order of the json ``categories`` (ids 1..K).
 SYNTHETIC_COCO_CLASSES = ('striped', 'checkered', 'dotted', 'scribbled', 'ringed')
 
@@ -218,23 +220,6 @@ def synthetic_detection_image(rng: np.random.Generator, size: Tuple[int, int],
     return np.clip(np.round(img), 0, 255).astype(np.uint8), objects
 
 
-def _atomic_write_png(path: str, img_rgb: np.ndarray) -> None:
-    ok, buf = cv2.imencode('.png', cv2.cvtColor(img_rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise RuntimeError(f'cv2 could not encode {path} as PNG.')
-    tmp = osp.join(osp.dirname(path), f'.tmp-{os.getpid()}-{osp.basename(path)}')
-    with open(tmp, 'wb') as f:
-        f.write(buf.tobytes())
-    os.replace(tmp, path)
-
-
-def _atomic_write_json(path: str, obj: Dict) -> None:
-    tmp = osp.join(osp.dirname(path), f'.tmp-{os.getpid()}-{osp.basename(path)}')
-    with open(tmp, 'w') as f:
-        json.dump(obj, f)
-    os.replace(tmp, path)
-
-
 def _write_split(root: str, split: str, num_images: int, size: Tuple[int, int],
                  seed: int) -> Tuple[str, int]:
     img_dir = osp.join(root, split)
@@ -245,7 +230,7 @@ def _write_split(root: str, split: str, num_images: int, size: Tuple[int, int],
         rng = np.random.default_rng([seed, split_id, index])
         img, objects = synthetic_detection_image(rng, size)
         file_name = f'{index:06d}.png'
-        _atomic_write_png(osp.join(img_dir, file_name), img)
+        write_png(osp.join(img_dir, file_name), img, compression=None)  # cv2 defaults
         image_id = index + 1
         images.append(dict(id=image_id, file_name=file_name, height=size[0], width=size[1]))
         for o in objects:
@@ -258,11 +243,11 @@ def _write_split(root: str, split: str, num_images: int, size: Tuple[int, int],
                 segmentation=[[float(v) for v in o['polygon'].reshape(-1)]],
                 iscrowd=0))
     ann_file = osp.join(root, 'annotations', f'instances_{split}.json')
-    _atomic_write_json(ann_file, dict(
+    atomic_write_text(ann_file, json.dumps(dict(
         info=dict(description=f'fdsr_mm synthetic COCO ({split}, seed {seed})', version='1.0'),
         licenses=[], images=images, annotations=annotations,
         categories=[dict(id=i + 1, name=name, supercategory='blob')
-                    for i, name in enumerate(SYNTHETIC_COCO_CLASSES)]))
+                    for i, name in enumerate(SYNTHETIC_COCO_CLASSES)])))
     return ann_file, len(annotations)
 
 

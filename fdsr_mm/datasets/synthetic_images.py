@@ -12,6 +12,8 @@ from typing import List, Tuple
 import cv2
 import numpy as np
 
+from fdsr_mm.utils.io import write_png
+
 
 def synthetic_image(rng: np.random.Generator, size: Tuple[int, int]) -> np.ndarray:
     """Draw one image.
@@ -77,9 +79,6 @@ def write_synthetic_images(out_dir: str, num_images: int, size: Tuple[int, int] 
         rng = np.random.default_rng([seed, index])
         img = synthetic_image(rng, size)
         path = osp.join(out_dir, f'{index:05d}.png')
-        tmp = osp.join(out_dir, f'.tmp-{index:05d}.png')
-        if not cv2.imwrite(tmp, cv2.cvtColor(img, cv2.COLOR_RGB2BGR)):
-            raise OSError(f'Could not write {tmp}: check that {out_dir} is writable.')
-        os.replace(tmp, path)
+        write_png(path, img, compression=None)  # cv2's defaults: the files of earlier versions
         paths.append(path)
     return paths

@@ -35,7 +35,8 @@ from typing import Dict, List, Tuple
 import cv2
 import numpy as np
 
-from .synthetic_coco import SYNTHETIC_COCO_CLASSES, synthetic_detection_image
+from fdsr_mm.utils.io import atomic_write_bytes
+from fdsr_mm.datasets.synthetic_coco import SYNTHETIC_COCO_CLASSES, synthetic_detection_image
 
 #: Generator settings of the VOC-format set (keyword arguments of ``synthetic_detection_image``).
 SYNTHETIC_VOC_GENERATOR = dict(num_objects=(2, 6), object_side=(20.0, 160.0))
@@ -43,13 +44,6 @@ SYNTHETIC_VOC_GENERATOR = dict(num_objects=(2, 6), object_side=(20.0, 160.0))
 _STREAM_TAG = 0x564F43
 _SPLITS = {'trainval': 0, 'test': 1}
 JPEG_QUALITY = 95
-
-
-def _atomic_write_bytes(path: str, data: bytes) -> None:
-    tmp = osp.join(osp.dirname(path), f'.tmp-{os.getpid()}-{osp.basename(path)}')
-    with open(tmp, 'wb') as f:
-        f.write(data)
-    os.replace(tmp, path)
 
 
 def _encode_jpeg(img_rgb: np.ndarray) -> bytes:
@@ -103,12 +97,12 @@ def _write_split(voc_dir: str, split: str, num_images: int, size: Tuple[int, int
         img, objects = synthetic_detection_image(rng, size, **generator)
         image_id = f'{offset + index:06d}'
         boxes = voc_boxes(objects)
-        _atomic_write_bytes(osp.join(voc_dir, 'JPEGImages', f'{image_id}.jpg'), _encode_jpeg(img))
-        _atomic_write_bytes(osp.join(voc_dir, 'Annotations', f'{image_id}.xml'),
+        atomic_write_bytes(osp.join(voc_dir, 'JPEGImages', f'{image_id}.jpg'), _encode_jpeg(img))
+        atomic_write_bytes(osp.join(voc_dir, 'Annotations', f'{image_id}.xml'),
                             _annotation_xml(image_id, size, boxes))
         ids.append(image_id)
         num_objects += len(boxes)
-    _atomic_write_bytes(osp.join(voc_dir, 'ImageSets', 'Main', f'{split}.txt'),
+    atomic_write_bytes(osp.join(voc_dir, 'ImageSets', 'Main', f'{split}.txt'),
                         ''.join(f'{i}\n' for i in ids).encode())
     return ids, num_objects
 

@@ -25,8 +25,8 @@ from typing import Any, Dict, Optional
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from fdsr_mm.utils.finite_check import check_finite_state_dict
-from fdsr_mm.utils.state_fit import (WeightsMismatchError, compare_state, describe_mismatch,
+from fdsr_mm.utils.checkpoints.finite import check_finite_state_dict
+from fdsr_mm.utils.checkpoints.fit import (WeightsMismatchError, compare_state, describe_mismatch,
                                      source_of)
 
 #: Config key stating that ``load_from`` may fit the model only partially.

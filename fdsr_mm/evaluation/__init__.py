@@ -1,16 +1,16 @@
-"""Evaluation of the SR -> detection cascade: image quality, paper tables, the cascade loader."""
-from .crop_accuracy import CropAccuracy
-from .image_quality import (IQ_METRICS, fsim, image_quality, mean_metric, psnr_rgb, psnr_y,
-                            ssim_rgb)
-from .mmdet_compat import FixedSSDHead
-from .tables import (atomic_write_text, dump_json, load_results, merge_tables, table1, table2,
-                     table3, write_tables)
-from .transforms import LoadCascadeImage
-from .voc_per_image import DumpVOCPerImage
+"""Evaluation of the SR -> detection cascade: image quality, per-image COCO/VOC records and the
+paired bootstrap, paper tables, drawings, and the metrics registered in MMDetection's
+``METRICS`` (crop accuracy, COCO with HR areas on LR sets, VOC per-image dumps)."""
+from fdsr_mm.evaluation.crop_accuracy import CropAccuracy
+from fdsr_mm.evaluation.hr_area_coco_metric import HRAreaCocoMetric
+from fdsr_mm.evaluation.image_quality import (IQ_METRICS, fsim, image_quality, mean_metric,
+                                              psnr_rgb, psnr_y, ssim_rgb)
+from fdsr_mm.evaluation.tables import (load_results, merge_tables, table1, table2, table3,
+                                       write_tables)
+from fdsr_mm.evaluation.voc_per_image import DumpVOCPerImage
 
 __all__ = [
-    'CropAccuracy', 'IQ_METRICS', 'fsim', 'image_quality', 'mean_metric', 'psnr_rgb', 'psnr_y',
-    'ssim_rgb',
-    'atomic_write_text', 'dump_json', 'load_results', 'merge_tables', 'table1', 'table2',
-    'table3', 'write_tables', 'LoadCascadeImage', 'FixedSSDHead', 'DumpVOCPerImage'
+    'CropAccuracy', 'HRAreaCocoMetric', 'IQ_METRICS', 'fsim', 'image_quality', 'mean_metric',
+    'psnr_rgb', 'psnr_y', 'ssim_rgb', 'load_results', 'merge_tables', 'table1', 'table2',
+    'table3', 'write_tables', 'DumpVOCPerImage'
 ]

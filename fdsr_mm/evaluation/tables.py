@@ -43,10 +43,11 @@ import csv
 import io
 import json
 import math
-import os
 import os.path as osp
-import tempfile
 from typing import Dict, List, Optional, Sequence
+
+from fdsr_mm.utils.cli_errors import ToolError
+from fdsr_mm.utils.io import atomic_write_text, decode_non_finite, dump_json
 
 #: (row label, section, key) of Table 1.
 TABLE1_ROWS = (('PSNR', 'iq', 'psnr'), ('FSIM', 'iq', 'fsim'), ('AP', 'det', 'AP'),
@@ -59,50 +60,10 @@ TABLE3_COLS = (('PSNR', 'iq', 'psnr'), ('FSIM', 'iq', 'fsim'), ('mAP', 'det', 'm
 _DIGITS = dict(psnr=2, psnr_y=2, ssim=4, fsim=4, fsimc=4)
 
 
-def atomic_write_text(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + osp.basename(path) + '.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _encode(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return 'nan' if math.isnan(obj) else ('inf' if obj > 0 else '-inf')
-    if isinstance(obj, dict):
-        return {k: _encode(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_encode(v) for v in obj]
-    return obj
-
-
-def _decode(obj):
-    if isinstance(obj, str) and obj in ('inf', '-inf', 'nan'):
-        return float(obj)
-    if isinstance(obj, dict):
-        return {k: _decode(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_decode(v) for v in obj]
-    return obj
-
-
-def dump_json(obj, path: str) -> None:
-    """Atomically write ``obj`` as strict JSON (non-finite floats as strings)."""
-    atomic_write_text(path, json.dumps(_encode(obj), indent=2, allow_nan=False) + '\n')
-
-
 def load_results(path: str) -> dict:
     """Read a ``results.json`` written by :func:`dump_json` (``"inf"`` strings back to floats)."""
     with open(path, encoding='utf-8') as f:
-        return _decode(json.load(f))
+        return decode_non_finite(json.load(f))
 
 
 def _fmt(value: Optional[float], key: str) -> str:
@@ -345,7 +306,6 @@ def merge_tables(result_files: Sequence[str], out_dir: str,
             naming both files and the setting; with ``allow_mixed_settings`` they are merged
             and the table states each row's settings instead.
     """
-    from fdsr_mm.utils.cli_errors import ToolError
     results = [load_results(p) for p in result_files]
     conflict = settings_conflict(results)
     if conflict is not None and not allow_mixed_settings:

@@ -18,13 +18,14 @@ and ``mmcv.imwrite`` writes it (the SR cache holds RGB PNG files; read with mmcv
 boxes are (N, 4) float x1y1x2y2 in pixels of that image; labels are class indices into
 ``classes`` (the dataset's ``metainfo['classes']``; without it the index is printed).
 """
-import os
 import os.path as osp
 import pickle
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+from fdsr_mm.utils.io import read_jsonl, write_png
 
 GT_COLOR = (0, 200, 0)  # BGR green: dashed 1-px ground-truth boxes, label background
 PRED_COLOR = (0, 0, 255)  # BGR red: solid 2-px predicted boxes, label background
@@ -306,7 +307,6 @@ def write_panels(result: dict, data_list: List[dict], index: Dict[str, dict], sh
     """
     import mmcv
 
-    from fdsr_mm.apis.cascade.cache_io import read_jsonl
     methods = list(result['methods'])
     by_id, iq = {}, {}
     for m in methods:
@@ -332,7 +332,6 @@ def write_panels(result: dict, data_list: List[dict], index: Dict[str, dict], sh
             psnr = _psnr(iq[m].get(entry['file'], {}))
             tiles.append((img, tile_title(m, psnr, len(boxes), score_thr, prec, rec)))
         out = osp.join(show_dir, osp.splitext(entry['file'])[0] + '.png')
-        mmcv.imwrite(render_panel(tiles, score_thr), out + '.tmp.png')  # creates the folders
-        os.replace(out + '.tmp.png', out)
+        write_png(out, render_panel(tiles, score_thr), channel_order='bgr')
         written.append(out)
     return written

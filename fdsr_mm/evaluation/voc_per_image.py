@@ -16,10 +16,7 @@ the very settings of the ``VOCMetric`` it accompanies (:func:`voc_dump_metrics`:
 ``iou_thrs``; VOCMetric's own defaults where the config leaves them out), so the records give the
 mAP the table shows.
 """
-import os
-import os.path as osp
 import pickle
-import tempfile
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
@@ -28,6 +25,8 @@ from mmdet.evaluation.functional import average_precision
 from mmdet.evaluation.functional.mean_ap import get_cls_results, tpfp_default
 from mmdet.evaluation.metrics import VOCMetric
 from mmdet.registry import METRICS
+
+from fdsr_mm.utils.io import atomic_write
 
 
 @METRICS.register_module()
@@ -62,16 +61,7 @@ class DumpVOCPerImage(VOCMetric):
         payload = dict(img_ids=[r[0] for r in results], results=[tuple(r[1:]) for r in results],
                        eval_mode=self.eval_mode, iou_thrs=list(self.iou_thrs),
                        classes=list(self.dataset_meta.get('classes', ())))
-        os.makedirs(osp.dirname(osp.abspath(self.out_file)), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(self.out_file)), suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                pickle.dump(payload, f)
-            os.replace(tmp, self.out_file)
-        except BaseException:
-            if osp.exists(tmp):
-                os.remove(tmp)
-            raise
+        atomic_write(self.out_file, lambda f: pickle.dump(payload, f))
         return {}
 
 

@@ -9,6 +9,7 @@ Library code raises :class:`ToolError` (or one of the known fault types below); 
     if __name__ == '__main__':
         sys.exit(run_tool('sr_detect', main))
 """
+import pickle
 import sys
 from typing import Callable, Iterable, Optional
 
@@ -37,14 +38,13 @@ def format_error(what: str, where: Optional[str] = None, fix: Optional[str] = No
 def known_faults() -> tuple:
     """The exception types every tool reports as one ``error:`` line (exit 2).
 
-    Besides :class:`ToolError`: a missing file, a bad value, a refused pickle, a non-finite
-    checkpoint or loss (a tool adds its own, e.g. ``ResumeError``, through ``extra_faults``).
+    Besides :class:`ToolError`: a missing file, a bad value (a non-finite checkpoint or loss,
+    :class:`~fdsr_mm.utils.checkpoints.NonFiniteError`, is one), a refused or corrupt pickle
+    (:class:`~fdsr_mm.utils.checkpoints.UnsafeCheckpointError` is one); a tool adds its own, e.g.
+    ``ResumeError``, through ``extra_faults``.
     """
-    from .checkpoint_safety import UnsafeCheckpointError
-    from .finite_check import NonFiniteError
-    faults = [ToolError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
-              PermissionError, ValueError, UnsafeCheckpointError, NonFiniteError]
-    return tuple(faults)
+    return (ToolError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+            ValueError, pickle.UnpicklingError)
 
 
 def error_line(prog: str, err: BaseException) -> str:

@@ -15,7 +15,7 @@ import re
 from importlib import import_module
 from typing import Iterator, List, Optional, Tuple
 
-from .cli_errors import ToolError
+from fdsr_mm.utils.cli_errors import ToolError
 
 # Folder name -> the tool that generates it (the synthetic sets of the CPU configs).
 DATA_GENERATORS = {

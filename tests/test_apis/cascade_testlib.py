@@ -153,7 +153,7 @@ def run_cascade_on_rank(rank: int, world: int, port: int, kwargs: dict,
     import torch.distributed as dist
 
     from fdsr_mm.apis import run_cascade
-    from fdsr_mm.evaluation.tables import dump_json
+    from fdsr_mm.utils.io import dump_json
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank),
                       LOCAL_RANK=str(rank), WORLD_SIZE=str(world))
     torch.set_num_threads(1)

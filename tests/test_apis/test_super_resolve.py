@@ -55,7 +55,7 @@ def test_wrong_scale_is_reported(tiny_dbpn):
     (4, 7, False, True),  # D-DBPN x4's geometry (channels do not change the field): 21 LR px
     (4, 2, True, True), (2, 3, False, True), (8, 2, False, True), (4, 3, False, False)])
 def test_dbpn_receptive_field_is_what_a_measurement_finds(scale, num_stages, residual, dense):
-    from fdsr_mm.apis.super_resolve import measure_receptive_field
+    from fdsr_mm.models.generators.tiled_inference import measure_receptive_field
     torch.manual_seed(0)
     net = DBPN(mid_channels=4, base_channels=2, num_stages=num_stages, scale=scale,
                bicubic_residual=residual, dense=dense).eval()
@@ -68,7 +68,7 @@ def test_default_pad_is_the_field_and_makes_tiles_exact():
     """D-DBPN x4's geometry (T=7, field 21 > the former default pad 16) with tiny channels
     (variance-preserving init, outputs ~1): tiled with the default pad equals the whole image
     to float rounding, at seams on both axes and odd sizes."""
-    from fdsr_mm.apis.super_resolve import default_tile_pad
+    from fdsr_mm.models.generators.tiled_inference import default_tile_pad
     torch.manual_seed(0)
     net = DBPN(mid_channels=8, base_channels=4, num_stages=7, scale=4).eval()
     for m in net.modules():
@@ -91,7 +91,7 @@ class _GlobalMean(torch.nn.Module):
 
 
 def test_generator_without_a_field_uses_pad_16_and_a_global_one_measures_unbounded():
-    from fdsr_mm.apis.super_resolve import (DEFAULT_TILE_PAD, declared_receptive_field,
+    from fdsr_mm.models.generators.tiled_inference import (DEFAULT_TILE_PAD, declared_receptive_field,
                                             default_tile_pad, measure_receptive_field)
     net = _GlobalMean()
     assert declared_receptive_field(net) is None and default_tile_pad(net) == DEFAULT_TILE_PAD

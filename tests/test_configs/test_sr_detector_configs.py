@@ -55,11 +55,11 @@ def test_paper_faster_rcnn_config_runs_with_fdsr_ddbpn(tmp_path):
     from mmengine.registry import DefaultScope
 
     from fdsr_mm.apis.sr_detect import init_sr_detector
-    from fdsr_mm.models.sr_detector import build_sr_part
+    from fdsr_mm.models.generators.builder import build_sr_generator
     torch.manual_seed(0)
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'sr_detectors',
                                    'fdsr-x4_faster-rcnn_r50_fpn_coco.py'))
-    gen = build_sr_part(dict(config=cfg.model.sr.config))  # D-DBPN x4 of configs/fdsr_x4.py
+    gen = build_sr_generator(cfg.model.sr.config)  # D-DBPN x4 of configs/fdsr_x4.py
     assert sum(p.numel() for p in gen.parameters()) == 10_426_358
     torch.save(dict(state_dict={f'generator.{k}': v for k, v in gen.state_dict().items()}),
                tmp_path / 'fdsr.pth')

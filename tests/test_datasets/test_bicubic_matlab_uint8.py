@@ -10,7 +10,7 @@ import pytest
 
 from fdsr_mm.apis.cascade.options import CascadeOptions
 from fdsr_mm.datasets import DEGRADATIONS, Degradation, bicubic_downsample, degrade
-from fdsr_mm.datasets.transforms import bicubic_downsample_matlab_uint8
+from fdsr_mm.datasets.transforms.bicubic import bicubic_downsample_matlab_uint8
 from mmagic.datasets.transforms import MATLABLikeResize
 
 

@@ -5,10 +5,10 @@ import os.path as osp
 
 import numpy as np
 
-from fdsr_mm.evaluation.study_report import write_study_report
-from fdsr_mm.evaluation.study_verdicts import (Comparison, run_comparisons, study_comparisons,
+from fdsr_mm.study.report import write_study_report
+from fdsr_mm.study.verdicts import (Comparison, run_comparisons, study_comparisons,
                                                verdict_text)
-from fdsr_mm.evaluation.tables import dump_json
+from fdsr_mm.utils.io import dump_json
 
 # method -> box jitter (px) and share of objects found: hr best, bicubic worst, fdsr < dbpn
 QUALITY = dict(hr=(1.0, 1.0), bicubic=(14.0, 0.4), dbpn=(2.0, 0.9), fdsr=(9.0, 0.6),

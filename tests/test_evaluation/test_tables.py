@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from fdsr_mm.evaluation import (dump_json, load_results, merge_tables, table1, table2, table3,
+from fdsr_mm.utils.io import dump_json
+from fdsr_mm.evaluation import (load_results, merge_tables, table1, table2, table3,
                                 write_tables)
 
 

@@ -136,7 +136,7 @@ def test_vgg19_54_prior_loads_torchvision_layout(tmp_path):
     ('faster_rcnn_r50_fpn_1x_coco_20200130-047c8118.pth', 'MMDetection model zoo')])
 def test_missing_checkpoint_says_where_that_file_comes_from(tmp_path, name, source):
     """Issue 18: the torchvision ImageNet files were sent to the MMDetection model zoo."""
-    from fdsr_mm.models.detector_feature_loss import load_detector_checkpoint
+    from fdsr_mm.utils.checkpoints.detector import load_detector_checkpoint
     with pytest.raises(FileNotFoundError) as err:
         load_detector_checkpoint(str(tmp_path / name), 'fdsr_mm::_base_/feature_extractors/x.py',
                                  'Feature-extractor', 'feature_loss.checkpoint')

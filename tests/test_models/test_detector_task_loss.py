@@ -17,7 +17,7 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 import fdsr_mm  # noqa: F401  (registers the models)
-from fdsr_mm.models.detector_feature_loss import load_extractor_config
+from fdsr_mm.models.losses.detector_feature_loss import load_extractor_config
 from mmagic.registry import MODELS
 from mmagic.structures import DataSample
 
@@ -341,7 +341,7 @@ def _current_logger_records():
 def test_untrained_task_network_is_said_once_in_the_log(tiny_ssd):
     """The tiny smoke config runs TDSR through a random detector (PSNR ~12 dB): the log says
     so, in one WARNING line, once, with what it means for PSNR."""
-    from fdsr_mm.models import detector_task_loss
+    from fdsr_mm.models.losses import detector_task_loss
     detector_task_loss._WARNED_UNTRAINED.discard(SSD_CONFIG)
     records = _current_logger_records()
     untrained = [MODELS.build(dict(type='DetectorTaskLoss', detector_config=SSD_CONFIG,
@@ -377,7 +377,7 @@ def test_tiny_tdsr_config_says_in_its_run_log_that_the_task_network_is_untrained
     from mmengine.runner import Runner
 
     from conftest import REPO_ROOT
-    from fdsr_mm.models import detector_task_loss
+    from fdsr_mm.models.losses import detector_task_loss
     cfg = Config.fromfile(osp.join(
         REPO_ROOT, 'configs/tdsr/tdsr_dbpn-tiny_x4_ssd-tiny-a1g0.1_1xb4-200i_synthetic-voc.py'))
     detector_task_loss._WARNED_UNTRAINED.discard(cfg.model.task_loss.detector_config)

@@ -23,8 +23,8 @@ import cascade_testlib as lib  # noqa: E402
 import pack_sr_detector  # noqa: E402
 from test_sr_detector import tiny_setup  # noqa: E402
 
-from fdsr_mm.utils.finite_check import NonFiniteError  # noqa: E402
-from fdsr_mm.utils.state_fit import WeightsMismatchError  # noqa: E402
+from fdsr_mm.utils.checkpoints.finite import NonFiniteError  # noqa: E402
+from fdsr_mm.utils.checkpoints.fit import WeightsMismatchError  # noqa: E402
 
 # mmdet's inference APIs set the default scope process-wide: undo it after each test
 pytestmark = pytest.mark.usefixtures('restore_default_scope')

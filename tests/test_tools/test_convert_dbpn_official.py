@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from fdsr_mm.models import DBPN
-from fdsr_mm.utils.dbpn_checkpoint import DBPNCheckpointMismatch
+from fdsr_mm.models.generators.dbpn_checkpoint import DBPNCheckpointMismatch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools'))
@@ -71,7 +71,7 @@ def test_wrong_scale_fails_naming_the_first_bad_key(tmp_path, capsys):
 def test_wrong_variant_and_truncated_file(tmp_path):
     small = DBPN(mid_channels=32, base_channels=16, num_stages=2, dense=False)
     with pytest.raises(DBPNCheckpointMismatch, match="'feat0.conv.weight'"):
-        from fdsr_mm.utils.dbpn_checkpoint import convert_official_dbpn
+        from fdsr_mm.models.generators.dbpn_checkpoint import convert_official_dbpn
         convert_official_dbpn(small.state_dict(), DBPN())
     src = tmp_path / 'full.pth'
     torch.save(DBPN(mid_channels=8, base_channels=4, num_stages=2).state_dict(), src)
@@ -82,7 +82,7 @@ def test_wrong_variant_and_truncated_file(tmp_path):
 
 
 def test_missing_key_is_reported(official):
-    from fdsr_mm.utils.dbpn_checkpoint import convert_official_dbpn
+    from fdsr_mm.models.generators.dbpn_checkpoint import convert_official_dbpn
     sd = dict(official.state_dict())
     del sd['down3.down_conv2.act.weight']
     with pytest.raises(DBPNCheckpointMismatch, match="Missing key 'down3.down_conv2.act.weight'"):

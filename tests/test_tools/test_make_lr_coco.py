@@ -32,8 +32,8 @@ def lr_set(tmp_path_factory):
 
 
 def test_images_are_the_cascades_lr_and_boxes_are_divided_by_the_scale(lr_set):
-    from fdsr_mm.apis.cascade.hr_prep import read_hr
-    from fdsr_mm.datasets.degradations import degrade
+    from fdsr_mm.datasets.image_io import read_hr
+    from fdsr_mm.datasets.transforms.degradations import degrade
     hr, lr = lr_set['hr'], lr_set['lr']
     assert [im['file_name'] for im in lr['images']] == [
         osp.splitext(im['file_name'])[0] + '.png' for im in hr['images']

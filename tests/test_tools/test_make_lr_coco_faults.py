@@ -2,7 +2,7 @@
 (item 7), two inputs with the same stem (item 8), crowd RLE masks, the seed and the help texts.
 
 Tiny HR sets written by the tests themselves (cv2 PNG/JPEG files + a COCO json); the LR images
-are checked against :func:`fdsr_mm.datasets.degradations.degrade` of their own source.
+are checked against :func:`fdsr_mm.datasets.transforms.degradations.degrade` of their own source.
 """
 import hashlib
 import json
@@ -114,7 +114,8 @@ def test_hr_area_coco_metric_gives_the_cascades_aps_apm_apl(tmp_path):
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    from fdsr_mm.datasets.lr_coco import HRAreaCocoMetric, write_lr_coco
+    from fdsr_mm.datasets.lr_coco import write_lr_coco
+    from fdsr_mm.evaluation.hr_area_coco_metric import HRAreaCocoMetric
     hw = (400, 320)
     ann_file, img_dir = write_hr_set(str(tmp_path), hw=hw)
     lr_json, _ = write_lr_coco(ann_file, img_dir, str(tmp_path / 'lr'), scale=4)
@@ -174,8 +175,8 @@ def test_output_overlapping_the_input_is_refused_and_nothing_is_written(tmp_path
 def test_two_hr_files_with_the_same_stem_get_two_lr_files(tmp_path):
     """Item 8: a.png and a.jpg (different images) give a_png.png and a_jpg.png, each the LR of
     its own source, with its own annotations."""
-    from fdsr_mm.apis.cascade.hr_prep import read_hr
-    from fdsr_mm.datasets.degradations import degrade
+    from fdsr_mm.datasets.image_io import read_hr
+    from fdsr_mm.datasets.transforms.degradations import degrade
     from fdsr_mm.datasets.lr_coco import write_lr_coco
     ann_file, img_dir = write_hr_set(str(tmp_path), names=('a.png', 'a.jpg', 'b.png'))
     out_json, summary = write_lr_coco(ann_file, img_dir, str(tmp_path / 'lr'), scale=4)

@@ -62,10 +62,10 @@ def test_resume_continues(swinir_run, synthetic_sr_root, tiny_c4_detector):
 
 def test_trained_checkpoint_is_a_cascade_method(swinir_run):
     from fdsr_mm.apis import super_resolve_image
-    from fdsr_mm.apis.cascade.methods import build_sr_generator, parse_method
+    from fdsr_mm.apis.cascade.methods import build_method_generator, parse_method
     work_dir, _ = swinir_run
     method = parse_method(f'swinir={CONFIG}:{osp.join(work_dir, "iter_4.pth")}')
-    generator = build_sr_generator(method)  # loads strictly: no missing or unexpected key
+    generator = build_method_generator(method)  # loads strictly: no missing or unexpected key
     assert type(generator).__name__ == 'SwinIRNet' and not generator.training
     img = np.random.default_rng(0).integers(0, 256, (13, 17, 3), dtype=np.uint8)
     for tile in (None, 8):

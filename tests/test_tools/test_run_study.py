@@ -72,7 +72,7 @@ def test_tables_are_complete_and_hr_beats_bicubic(study):
     # Tiny training: the numbers prove the plumbing, not the paper. What must hold is that each
     # stated verdict is the one its bootstrap interval gives, and that the summary states it.
     from fdsr_mm.evaluation.bootstrap import verdict
-    from fdsr_mm.evaluation.study_verdicts import verdict_text
+    from fdsr_mm.study.verdicts import verdict_text
     rows = json.load(open(osp.join(out, 'report', 'verdicts.json')))
     summary = open(osp.join(out, 'report', 'summary.md')).read()
     claims = {(r['det'], r['claim']) for r in rows}

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO_ROOT, load_tool
 from fdsr_mm.utils import ToolError, run_tool
-from fdsr_mm.utils.stage_graph import FolderLock, check_out_dir
+from fdsr_mm.study.stage_graph import FolderLock, check_out_dir
 
 
 @pytest.fixture(scope='module')
@@ -70,7 +70,7 @@ def test_a_used_study_folder_is_refused(tmp_path, run_study, capsys):
 
 DRIVER = textwrap.dedent('''
     import sys
-    from fdsr_mm.utils.stage_graph import Stage, StageGraph
+    from fdsr_mm.study.stage_graph import Stage, StageGraph
     out, pid_file = sys.argv[1:3]
     child = ('import os, time; open(%r, "w").write(str(os.getpid())); time.sleep(600)'
              % pid_file)

@@ -5,8 +5,8 @@ with one seed and in the committed full-study record with three)."""
 import pytest
 
 from conftest import load_tool
-from fdsr_mm.evaluation.study_extras import seeds_section
-from fdsr_mm.evaluation.tables import dump_json
+from fdsr_mm.study.extras import seeds_section
+from fdsr_mm.utils.io import dump_json
 
 
 @pytest.fixture(scope='module')

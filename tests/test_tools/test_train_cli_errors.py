@@ -115,10 +115,10 @@ def test_registry_suggestion_searches_the_parent_registries():
 
 
 def test_worker_message_keeps_only_the_original_line():
-    from fdsr_mm.datasets.loading import ImageDecodeError
+    from fdsr_mm.datasets.transforms.loading import ImageDecodeError
     wrapped = ImageDecodeError('Caught ImageDecodeError in DataLoader worker process 0.\n'
                                'Original Traceback (most recent call last):\n  File "x.py", '
-                               'line 1\nfdsr_mm.datasets.loading.ImageDecodeError: Cannot decode '
+                               'line 1\nfdsr_mm.datasets.transforms.loading.ImageDecodeError: Cannot decode '
                                'image a.png: bad.')
     assert worker_message(wrapped) == 'Cannot decode image a.png: bad.'
 

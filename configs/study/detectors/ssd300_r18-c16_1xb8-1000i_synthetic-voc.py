@@ -1,7 +1,7 @@
 # Small SSD300 of the miniature study's Table 3 (VOC-format synthetic data, mAP at IoU 0.5):
 # ResNet-18 at 16 base channels (random init, trainable BN), stride 8/16/32 outputs (38, 19, 10)
 # plus three SSDNeck levels (5, 3, 1), mmdet's SSD head (FixedSSDHead: mmdet 3.3.0's SSDHead
-# cannot predict, see fdsr_mm/evaluation/mmdet_compat.py) on 300x300 input.
+# cannot predict, see fdsr_mm/models/detectors/fixed_ssd_head.py) on 300x300 input.
 _base_ = ['mmdet::_base_/models/ssd300.py', '../_base_/synthetic-voc_detection.py']
 
 model = dict(

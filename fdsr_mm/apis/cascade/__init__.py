@@ -9,7 +9,7 @@ runs two passes:
    every image of the detector's test dataset: read the HR file (corrupt files are reported and
    excluded for *every* method), grayscale -> RGB, optionally resize to a fixed HR size (the
    paper's 300x300 VOC setting), mod-crop to a multiple of ``scale``, make LR with the run's
-   degradation (:mod:`fdsr_mm.datasets.degradations`; default the training operator, MATLAB-like
+   degradation (:mod:`fdsr_mm.datasets.transforms.degradations`; default the training operator, MATLAB-like
    bicubic; ``'realistic'``: blur, resize, noise, JPEG drawn per (seed, file name)), super-resolve
    (:func:`fdsr_mm.apis.super_resolve_image`, tiled when large, with the generator's receptive
    field as pad where it declares one), save the uint8 RGB result as a lossless PNG in a cache
@@ -42,9 +42,9 @@ What a run evaluates lives in its results folder: ``<out_dir>/eval_inputs/index.
 (HR path -> cached file and geometry, read by ``LoadCascadeImage``) and ``ann_coco.<r>.json`` or
 ``imagesets.<r>.txt``.
 """
-from .methods import SRMethod, build_sr_generator, parse_method
-from .options import DEGRADATION, CascadeError, CascadeOptions
-from .run import CascadeRun, run_cascade
+from fdsr_mm.apis.cascade.methods import SRMethod, build_method_generator, parse_method
+from fdsr_mm.apis.cascade.options import DEGRADATION, CascadeError, CascadeOptions
+from fdsr_mm.apis.cascade.run import CascadeRun, run_cascade
 
 __all__ = ['CascadeError', 'CascadeOptions', 'CascadeRun', 'DEGRADATION', 'SRMethod',
-           'build_sr_generator', 'parse_method', 'run_cascade']
+           'build_method_generator', 'parse_method', 'run_cascade']

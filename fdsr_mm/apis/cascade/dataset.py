@@ -15,8 +15,8 @@ from typing import Dict, List, Optional, Tuple
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from fdsr_mm.evaluation.tables import atomic_write_text
-from .options import CascadeError
+from fdsr_mm.utils.io import atomic_write_text
+from fdsr_mm.apis.cascade.options import CascadeError
 
 
 def _merge(dst, src: dict):

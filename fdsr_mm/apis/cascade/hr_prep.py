@@ -19,8 +19,6 @@ An image whose decoded size disagrees with its annotation's ``height``/``width``
 mod-crop (the LR copies of an HR-annotated set, say) makes :func:`prepare_hr` report it in
 ``size_mismatch``; the run refuses such a set, naming the images.
 """
-import hashlib
-import io
 import os
 import os.path as osp
 from concurrent.futures import ThreadPoolExecutor
@@ -30,41 +28,10 @@ import cv2
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
 
-from .cache_io import (append_jsonl, content_png, file_sha256, io_threads, ordered_map,
-                       progress_bar, read_jsonl, shard, write_png)
-
-
-def read_hr(path: str) -> Tuple[Optional[np.ndarray], bool, Optional[str]]:
-    """Decode an HR file as mmdet's loader does (cv2 'color', EXIF applied) -> RGB uint8.
-
-    Returns:
-        (img or None, is_grayscale, failure reason or None)
-    """
-    img, gray, reason, _ = read_hr_with_digest(path)
-    return img, gray, reason
-
-
-def read_hr_with_digest(path: str) -> Tuple[Optional[np.ndarray], bool, Optional[str],
-                                            Optional[str]]:
-    """:func:`read_hr` plus the SHA-256 (hex) of the bytes it decoded (None if unreadable)."""
-    from PIL import Image
-    import mmcv
-    try:
-        with open(path, 'rb') as f:
-            data = f.read()
-    except OSError as e:
-        return None, False, f'unreadable: {e}', None
-    sha = hashlib.sha256(data).hexdigest()
-    try:
-        pil = Image.open(io.BytesIO(data))
-        gray = pil.mode in ('1', 'L', 'LA', 'I', 'I;16', 'F')
-        pil.load()  # raises on truncated / corrupt data that cv2 may half-decode silently
-    except Exception as e:  # noqa: BLE001 (any decoder error means a corrupt file)
-        return None, False, f'corrupt: {type(e).__name__}: {e}', sha
-    img = mmcv.imfrombytes(data, flag='color', channel_order='rgb', backend='cv2')
-    if img is None:
-        return None, gray, 'corrupt: cv2 could not decode it', sha
-    return img, gray, None, sha
+from fdsr_mm.apis.cascade.cache_io import (content_png, io_threads, ordered_map, progress_bar,
+                                          shard)
+from fdsr_mm.datasets.image_io import read_hr_with_digest
+from fdsr_mm.utils.io import append_jsonl, file_sha256, read_jsonl, write_png
 
 
 def _record_key(rec: dict) -> Tuple[str, Optional[str]]:

@@ -6,22 +6,17 @@ of the LR image) or a model: ``NAME=CONFIG:CHECKPOINT`` where CONFIG is an MMagi
 restorer (``generator.*`` keys) or of the bare generator. Generators map RGB [0, 1]
 (N, 3, h, w) to RGB [0, 1] (N, 3, h*scale, w*scale).
 """
-import copy
 import hashlib
 import json
-import os
-import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, Optional, Union
+from typing import Optional, Union
 
 import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope
 
+from fdsr_mm.models.generators.builder import build_sr_generator, generator_cfg
 from fdsr_mm.utils.cli_errors import format_error
-from fdsr_mm.utils.state_fit import compare_state, describe_mismatch
-from .cache_io import file_sha256
-from .options import DEGRADATION, METHOD_NAME, RESERVED_METHODS, CascadeError
+from fdsr_mm.utils.io import file_sha256
+from fdsr_mm.apis.cascade.options import DEGRADATION, METHOD_NAME, RESERVED_METHODS, CascadeError
 
 
 @dataclass
@@ -77,91 +72,31 @@ def parse_method(spec: Union[str, SRMethod]) -> SRMethod:
     return SRMethod(name, 'model', config, checkpoint)
 
 
-def load_config(path: str, format_python_code: bool = True) -> Config:
-    """Load a config file or ``package::path`` config.
-
-    ``format_python_code=False`` makes ``pretty_text`` skip yapf: the detector config is
-    pretty-printed four times while a Runner is built and started (log, dump, visualizer), each
-    ~0.1 s of formatting that a results folder does not need.
-    """
-    if '::' in path:
-        from mmengine.hub import get_config
-        cfg = get_config(path)
-    elif not osp.isfile(path):
-        raise FileNotFoundError(f'Config {path} does not exist.')
-    else:
-        cfg = Config.fromfile(path)
-    # Config.__setattr__ writes config keys; this flag is an attribute (set as Config does).
-    object.__setattr__(cfg, '_format_python_code', format_python_code)
-    return cfg
-
-
-def generator_cfg(config: str, _memo: Dict = {}) -> dict:  # noqa: B006 (per-process memo)
-    """``model.generator`` of an MMagic config without ``init_cfg``, as a fresh plain dict.
-
-    A run needs it several times per method (cache keys, generator build); a config with
-    ``mmagic::`` bases takes ~0.2 s to load, so each file version is loaded once.
-    """
-    key = (config, os.stat(config).st_mtime_ns if osp.isfile(config) else None)
-    if key not in _memo:
-        cfg = load_config(config)
-        if 'generator' not in cfg.get('model', {}):
-            raise CascadeError(f'SR config {config} has no model.generator: pass an MMagic '
-                               'restorer config (e.g. configs/fdsr_x4.py).')
-        gen_cfg = cfg.model.generator.to_dict()
-        gen_cfg.pop('init_cfg', None)  # weights come from the checkpoint
-        _memo[key] = gen_cfg
-    return copy.deepcopy(_memo[key])
-
-
-def _generator_state(method: SRMethod) -> dict:
-    """The generator weights of a method's checkpoint (``generator.`` prefix removed)."""
-    from mmengine.runner import CheckpointLoader
+def method_generator_cfg(method: SRMethod) -> dict:
+    """``model.generator`` of a model method's config (:func:`generator_cfg`), or CascadeError."""
     try:
-        ckpt = CheckpointLoader.load_checkpoint(method.checkpoint, map_location='cpu')
-    except (RuntimeError, EOFError, OSError) as e:  # truncated zip, not a checkpoint, ...
-        raise CascadeError(f'SR checkpoint {method.checkpoint} of method {method.name!r} cannot '
-                           f'be read ({type(e).__name__}: {str(e).splitlines()[0]}): it is '
-                           'truncated or not a torch checkpoint; pass an intact one.') from None
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise CascadeError(f'SR checkpoint {method.checkpoint} of method {method.name!r} holds '
-                           'no state dict.')
-    if any(k.startswith('generator.') for k in state):
-        state = {k[len('generator.'):]: v for k, v in state.items() if k.startswith('generator.')}
-    return state
+        return generator_cfg(method.config)
+    except (FileNotFoundError, ValueError) as e:
+        raise CascadeError(f'SR method {method.name!r}: {e}') from None
 
 
-def build_sr_generator(method: SRMethod, device: str = 'cpu') -> torch.nn.Module:
-    """Build ``model.generator`` of the method's MMagic config and load its checkpoint weights.
+def build_method_generator(method: SRMethod, device: str = 'cpu') -> torch.nn.Module:
+    """The generator of a model method in eval mode on ``device``, built and loaded by
+    :func:`fdsr_mm.models.generators.build_sr_generator` (every weight check included).
 
     Raises:
         CascadeError: The checkpoint is missing, unreadable, does not fit the generator, or holds
-            non-finite weights (a training run that diverged).
+            non-finite weights (a training run that diverged); the message names the method.
     """
     if method.generator is not None:
         return method.generator.to(device).eval()
-    if not osp.isfile(method.checkpoint):
-        raise CascadeError(f'SR checkpoint {method.checkpoint} of method {method.name!r} does '
-                           'not exist: train it (tools/train.py) or pass its path.')
-    from mmagic.registry import MODELS
-
-    from fdsr_mm.utils.finite_check import check_finite_state_dict
-    gen_cfg = generator_cfg(method.config)
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        generator = MODELS.build(gen_cfg)
-    state = _generator_state(method)
     try:
-        check_finite_state_dict(state, method.checkpoint)
-    except ValueError as e:
+        generator = build_sr_generator(
+            method.config, method.checkpoint,
+            option=f'the path in --methods {method.name}=CONFIG:CHECKPOINT')
+    except (FileNotFoundError, ValueError) as e:  # WeightsMismatchError, NonFiniteError
         raise CascadeError(f'SR method {method.name!r}: {e}') from None
-    detail = describe_mismatch(*compare_state(generator.state_dict(), state),
-                               len(generator.state_dict()))
-    if detail:  # missing, unexpected or mis-shaped weights (a load would raise or half-load)
-        raise CascadeError(f'{method.checkpoint} does not fit the generator of {method.config}: '
-                           f'{detail}.')
-    generator.load_state_dict(state, strict=False)  # checked above (BN counters may be absent)
-    return generator.to(device).eval()
+    return generator.to(device)
 
 
 def method_key(method: SRMethod, degradation: str = DEGRADATION,
@@ -181,7 +116,7 @@ def method_key(method: SRMethod, degradation: str = DEGRADATION,
     if method.cache_key:
         digest = method.cache_key
     else:
-        gen_cfg = generator_cfg(method.config)
+        gen_cfg = method_generator_cfg(method)
         checkpoint_sha = file_sha256(method.checkpoint)  # memoised per file version
         if checkpoint_sha is None:
             raise FileNotFoundError(f'SR checkpoint {method.checkpoint} of method '
@@ -200,7 +135,7 @@ def check_config_scale(method: SRMethod, scale: int) -> None:
     """Refuse a model method whose config states another upscaling factor than ``scale``."""
     if method.kind != 'model' or method.generator is not None:
         return
-    gen_cfg = generator_cfg(method.config)
+    gen_cfg = method_generator_cfg(method)
     for key in SCALE_KEYS:
         if isinstance(gen_cfg.get(key), int) and gen_cfg[key] != scale:
             raise CascadeError(format_error(

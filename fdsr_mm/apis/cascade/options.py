@@ -3,7 +3,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence, Tuple, Union
 
-from fdsr_mm.datasets.degradations import DEGRADATIONS
+from fdsr_mm.datasets.transforms.degradations import DEGRADATIONS
 from fdsr_mm.evaluation.image_quality import IQ_METRICS
 from fdsr_mm.utils.cli_errors import format_error
 
@@ -67,7 +67,7 @@ class CascadeOptions:
         tile, tile_pad: LR tile size (None: whole images) / context of SR inference (whole
             image when smaller). ``tile_pad`` None (default): the generator's declared
             ``receptive_field`` (DBPN: exact tiles), else 16 (approximate near seams); a pad
-            below a declared field is refused. See :mod:`fdsr_mm.apis.super_resolve`.
+            below a declared field is refused. See :mod:`fdsr_mm.models.generators.tiled_inference`.
         device: SR device (``'cpu'``, ``'cuda'``, ``'cuda:1'``); default CUDA when available,
             else CPU. A CUDA device this machine does not have is refused.
         show_dir: Write Fig. 1-style panels (methods side by side, predicted boxes with score
@@ -76,7 +76,7 @@ class CascadeOptions:
         launcher: ``'none'`` or ``'pytorch'``/``'slurm'``/``'mpi'`` (images split over ranks).
         cfg_options: Overrides merged into the detector config (as ``--cfg-options``).
         progress: Show progress bars with ETA.
-        degradation: How LR is made from HR (:mod:`fdsr_mm.datasets.degradations`):
+        degradation: How LR is made from HR (:mod:`fdsr_mm.datasets.transforms.degradations`):
             ``'bicubic'`` (the paper's MATLAB-like bicubic) or ``'realistic'`` (blur, resize,
             noise, JPEG; random per image, keyed by the HR file's base name).
         degradation_seed: Seed of a random degradation (>= 0); every method and run sees the

@@ -4,18 +4,19 @@ Every input the cascade can check is checked before the SR pass spends hours, an
 a :class:`~.options.CascadeError` naming the file and the fix, never a table of wrong numbers.
 """
 import copy
-import os
-import tempfile
 from typing import Dict, List
 
 import numpy as np
 import torch
 from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
+from fdsr_mm.utils.checkpoints.detector import load_detector_checkpoint
+from fdsr_mm.utils.io import probe_writable
 from fdsr_mm.utils.cli_errors import format_error
-from fdsr_mm.utils.state_fit import compare_state, describe_mismatch
-from .options import CascadeError
+from fdsr_mm.utils.checkpoints.fit import compare_state, describe_mismatch
+from fdsr_mm.apis.cascade.options import CascadeError
 
 #: Images whose long side is at least this many times their short side are also run through the
 #: detector itself (a zero image) before the SR pass; all shapes go through its test pipeline.
@@ -25,10 +26,7 @@ EXTREME_ASPECT = 4.0
 def check_writable(folder: str, what: str, option: str) -> None:
     """Create ``folder`` if needed and prove a file can be written into it."""
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix='.write-test-')
-        os.close(fd)
-        os.remove(tmp)
+        probe_writable(folder)
     except OSError as e:
         raise CascadeError(f'The {what} {folder} is not writable ({e.strerror or e}): choose '
                            f'another one ({option}) or fix its permissions.') from None
@@ -89,9 +87,6 @@ def load_detector_weights(model: torch.nn.Module, path: str, config: str,
     Returns:
         dict: the checkpoint's ``meta`` (``dataset_meta`` holds the class names), or ``{}``.
     """
-    from mmengine.runner.checkpoint import _load_checkpoint_to_model
-
-    from fdsr_mm.models.detector_feature_loss import load_detector_checkpoint
     try:  # callers check that the file exists first
         state, meta = load_detector_checkpoint(path, config, 'Detector', option)
     except (RuntimeError, EOFError, OSError, ValueError) as e:  # truncated, not a checkpoint

@@ -13,18 +13,22 @@ import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.registry import DefaultScope
 
-from fdsr_mm.datasets.degradations import DEGRADATIONS
-from fdsr_mm.evaluation.tables import atomic_write_text, write_tables
+from fdsr_mm.datasets.transforms.degradations import DEGRADATIONS
+from fdsr_mm.evaluation.tables import write_tables
+from fdsr_mm.evaluation.visualize import dataset_classes, write_panels
+from fdsr_mm.utils.checkpoints.detector import where_to_get_checkpoint
+from fdsr_mm.utils.io import atomic_write_text
 from fdsr_mm.utils.cli_errors import format_error
-from . import dataset as ds_utils
-from .detect_pass import DetectionPass, metric_type
-from .hr_prep import prepare_hr
-from .methods import (build_sr_generator, check_config_scale, check_generator_scale, load_config,
-                      parse_method)
-from .options import CascadeError, CascadeOptions
-from .preflight import (check_detector_arguments, check_writable, load_detector_weights,
+from fdsr_mm.apis.cascade import dataset as ds_utils
+from fdsr_mm.apis.cascade.detect_pass import DetectionPass, metric_type
+from fdsr_mm.apis.cascade.hr_prep import prepare_hr
+from fdsr_mm.apis.cascade.methods import (build_method_generator, check_config_scale,
+                                          check_generator_scale, parse_method)
+from fdsr_mm.utils.configs import load_config
+from fdsr_mm.apis.cascade.options import CascadeError, CascadeOptions
+from fdsr_mm.apis.cascade.preflight import (check_detector_arguments, check_writable, load_detector_weights,
                         probe_detector_geometry)
-from .sr_pass import prepare_and_super_resolve, sr_tiling, super_resolve_method
+from fdsr_mm.apis.cascade.sr_pass import prepare_and_super_resolve, sr_tiling, super_resolve_method
 
 
 @contextmanager
@@ -69,7 +73,6 @@ class CascadeRun:
         o = self.opts
         check_detector_arguments(o.detector_config, o.detector_checkpoint)
         if not osp.isfile(o.detector_checkpoint):
-            from fdsr_mm.models.detector_feature_loss import where_to_get_checkpoint
             raise FileNotFoundError(
                 f'Detector checkpoint {o.detector_checkpoint} does not exist: '
                 f'{where_to_get_checkpoint(o.detector_checkpoint, o.detector_config)}, and pass '
@@ -128,7 +131,7 @@ class CascadeRun:
     def load_sr_models(self) -> None:
         """Every SR checkpoint is read (keys, finite weights), its scale probed and its tiling
         checked (:func:`~.sr_pass.sr_tiling`) before any SR work."""
-        self.generators = {m.name: build_sr_generator(m, self.device) for m in self.methods
+        self.generators = {m.name: build_method_generator(m, self.device) for m in self.methods
                            if m.kind == 'model'}
         for m in self.methods:
             if m.kind == 'model':
@@ -236,7 +239,6 @@ class CascadeRun:
         if self.rank == 0:
             result['files'] = write_tables(result, self.out_dir)
             if self.opts.show_dir:
-                from fdsr_mm.evaluation.visualize import dataset_classes, write_panels
                 write_panels(result, self.data_list, self.prep['index'], self.opts.show_dir,
                              self.opts.show_score_thr, self.opts.show_num,
                              classes=dataset_classes(self.ds_cfg))

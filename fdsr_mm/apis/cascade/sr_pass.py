@@ -20,22 +20,23 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
 
-from fdsr_mm.apis.super_resolve import (declared_receptive_field, default_tile_pad,
-                                        super_resolve_image)
-from fdsr_mm.datasets.degradations import degradation_key, degrade
+from fdsr_mm.apis.super_resolve import super_resolve_image
+from fdsr_mm.models.generators.tiled_inference import (declared_receptive_field,
+                                                       default_tile_pad)
+from fdsr_mm.datasets.transforms.degradations import degradation_key, degrade
 from fdsr_mm.evaluation.image_quality import image_quality, mean_metric
 from fdsr_mm.utils.cli_errors import format_error
-from .cache_io import (append_jsonl, ordered_map, progress_bar, read_jsonl, read_png, shard,
-                       write_png)
-from .hr_prep import prepare_todo, prepared_stream
-from .methods import SRMethod, build_sr_generator, method_key
-from .options import CascadeError, CascadeOptions
+from fdsr_mm.apis.cascade.cache_io import ordered_map, progress_bar, read_png, shard
+from fdsr_mm.utils.io import append_jsonl, read_jsonl, write_png
+from fdsr_mm.apis.cascade.hr_prep import prepare_todo, prepared_stream
+from fdsr_mm.apis.cascade.methods import SRMethod, build_method_generator, method_key
+from fdsr_mm.apis.cascade.options import CascadeError, CascadeOptions
 
 
 def sr_tiling(method: SRMethod, generator, opts: CascadeOptions) -> Optional[dict]:
     """How a model method's SR runs (None for ``hr`` / ``bicubic``, which do not tile).
 
-    The pad follows :mod:`fdsr_mm.apis.super_resolve`'s rule: ``opts.tile_pad`` when given,
+    The pad follows :mod:`fdsr_mm.models.generators.tiled_inference`'s rule: ``opts.tile_pad`` when given,
     else the generator's declared ``receptive_field`` (exact tiles), else 16 (approximate).
 
     Returns:
@@ -152,7 +153,7 @@ def prepare_and_super_resolve(method: SRMethod, data_list: List[dict], prep_dir:
     if method.kind == 'hr' or not todo:
         return 0.0
     if method.kind == 'model' and generator is None:
-        generator = build_sr_generator(method, device)
+        generator = build_method_generator(method, device)
     image_dir = sr_image_dir(method, prep_dir, opts, generator)
     done = read_jsonl(osp.join(image_dir, 'iq.rank*.jsonl'))
 
@@ -215,7 +216,7 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
         return dict(image_dir=sr_image_dir(method, prep_dir, opts), iq={}, sr_seconds=0.0,
                     tiling=None)
     if method.kind == 'model' and generator is None:
-        generator = build_sr_generator(method, device)
+        generator = build_method_generator(method, device)
     image_dir = sr_image_dir(method, prep_dir, opts, generator)
     pattern = osp.join(image_dir, 'iq.rank*.jsonl')
     cached = read_jsonl(pattern)

@@ -1,4 +1,4 @@
 """Training hooks registered in MMagic's ``HOOKS`` (the runtime's default scope)."""
-from .non_finite_loss_hook import NonFiniteLossHook
+from fdsr_mm.engine.hooks.non_finite_loss_hook import NonFiniteLossHook
 
 __all__ = ['NonFiniteLossHook']

@@ -8,7 +8,7 @@ from mmagic.registry import HOOKS
 from mmengine.dist import all_reduce, is_distributed
 from mmengine.hooks import Hook
 
-from fdsr_mm.utils.finite_check import NonFiniteError, describe_non_finite, first_non_finite
+from fdsr_mm.utils.checkpoints.finite import NonFiniteError, describe_non_finite, first_non_finite
 
 
 def _last_checkpoint(work_dir: str) -> Optional[str]:

@@ -28,7 +28,8 @@ import sys
 import time
 from typing import Callable, Dict, Optional
 
-from .cli_errors import ToolError
+from fdsr_mm.utils.io import dump_json
+from fdsr_mm.utils.cli_errors import ToolError
 
 LOCK_NAME = '.stage_graph.lock'
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -215,7 +216,6 @@ class StageGraph:
         return all(osp.exists(self.resolve(o)) for o in rec.get('outputs', []))
 
     def finish(self, stage: Stage, inputs: str, seconds: float) -> None:
-        from fdsr_mm.evaluation.tables import dump_json
         rec = dict(stage=stage.name, inputs=inputs, seconds=round(seconds, 1),
                    finished=time.strftime('%Y-%m-%dT%H:%M:%S'), outputs=list(stage.outputs))
         rec['fingerprint'] = _hash(rec)

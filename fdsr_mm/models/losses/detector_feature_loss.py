@@ -5,8 +5,7 @@ trained detector (Mask R-CNN R50-C4 in the paper), frozen. Gradients flow throug
 SR image and on into the generator; ``F`` itself never changes.
 """
 import os.path as osp
-import re
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -14,18 +13,14 @@ import torch.nn.functional as F
 from mmengine import MMLogger
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import CheckpointLoader
+from mmengine.hub import get_config
 
 from mmagic.registry import MODELS
 
+from fdsr_mm.utils.checkpoints.detector import load_detector_state_dict
+from fdsr_mm.utils.configs import fdsr_mm_config_dir
+
 _CRITERIA = ('mse', 'frobenius')
-
-
-def _fdsr_mm_config_dir() -> str:
-    """``configs/`` of this package: ``fdsr_mm/.mim/configs`` when installed, else the repo's."""
-    pkg = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    installed = osp.join(pkg, '.mim', 'configs')
-    return installed if osp.isdir(installed) else osp.join(osp.dirname(pkg), 'configs')
 
 
 def load_extractor_config(config: str, cfg_options: Optional[dict] = None) -> Config:
@@ -41,9 +36,8 @@ def load_extractor_config(config: str, cfg_options: Optional[dict] = None) -> Co
         Config: the full config; its ``model`` must hold ``backbone`` and ``data_preprocessor``.
     """
     if config.startswith('fdsr_mm::'):
-        path = osp.join(_fdsr_mm_config_dir(), config[len('fdsr_mm::'):])
+        path = osp.join(fdsr_mm_config_dir(), config[len('fdsr_mm::'):])
     elif '::' in config:
-        from mmengine.hub import get_config
         cfg = get_config(config)
         path = None
     else:
@@ -81,59 +75,6 @@ def detector_input_transform(model_cfg) -> Tuple[bool, torch.Tensor, torch.Tenso
     mean = torch.tensor(pre.get('mean') or [0., 0., 0.], dtype=torch.float32)
     std = torch.tensor(pre.get('std') or [1., 1., 1.], dtype=torch.float32)
     return not flip, mean, std
-
-
-#: torchvision's weight files are ``<arch>-<first 8 hex digits of their sha256>.pth``; mmdet's
-#: model-zoo files add a date: ``<config>_<yyyymmdd>-<8 hex>.pth``.
-_TORCHVISION_FILE = re.compile(r'^[a-z0-9_]+-[0-9a-f]{8}\.pth$')
-_MMDET_ZOO_FILE = re.compile(r'_\d{8}-[0-9a-f]{8}\.pth$')
-
-
-def where_to_get_checkpoint(checkpoint: str, config: str = '') -> str:
-    """Where the missing weight file ``checkpoint`` (of ``config``) comes from, as advice.
-
-    torchvision ImageNet files (``vgg19-dcbb9e9d.pth``, ``resnet50-0676ba61.pth``) are
-    downloaded from download.pytorch.org; mmdet detector weights from the MMDetection model zoo.
-    """
-    name = osp.basename(checkpoint)
-    if _TORCHVISION_FILE.match(name) and not _MMDET_ZOO_FILE.search(name):
-        return (f'it is a torchvision ImageNet file: download https://download.pytorch.org/'
-                f'models/{name} and put it there')
-    of = f' of {config}' if config else ''
-    return (f'download the detector weights{of} from the MMDetection model zoo (the URL is in '
-            'the mmdet config\'s README / metafile) and put the file there, or train them')
-
-
-def load_detector_checkpoint(checkpoint: str, detector_config: str, what: str,
-                             option: str) -> Tuple[Dict[str, torch.Tensor], dict]:
-    """The state dict (``module.`` prefixes off) and meta of an mmdet model-zoo checkpoint.
-
-    Args:
-        checkpoint (str): the file (read with torch's ``weights_only`` loader).
-        detector_config (str): the config it belongs to (named in the error).
-        what (str): e.g. ``'Feature-extractor'``; option (str): the config key naming the file.
-
-    Returns:
-        tuple: ``(state_dict, meta)``; ``meta`` is ``{}`` when the file has none.
-    """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(
-            f'{what} checkpoint {checkpoint!r} not found: '
-            f'{where_to_get_checkpoint(checkpoint, detector_config)}, or set {option} in your '
-            'config.')
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{what} checkpoint {checkpoint!r} holds no state dict.')
-    meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
-    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
-    return state, meta
-
-
-def load_detector_state_dict(checkpoint: str, detector_config: str, what: str,
-                             option: str) -> Dict[str, torch.Tensor]:
-    """The state dict of :func:`load_detector_checkpoint` (same arguments and errors)."""
-    return load_detector_checkpoint(checkpoint, detector_config, what, option)[0]
 
 
 @MODELS.register_module()

@@ -10,7 +10,7 @@ from typing import Dict, Mapping, Optional
 
 import torch
 
-from ..models.dbpn_net import PROJECTION_GEOMETRY
+from fdsr_mm.models.generators.dbpn_net import PROJECTION_GEOMETRY
 
 
 class DBPNCheckpointMismatch(ValueError):

@@ -32,7 +32,7 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 from numpy.core.multiarray import _reconstruct, scalar
 
-from .state_fit import tag_source
+from fdsr_mm.utils.checkpoints.fit import tag_source
 
 # The globals `torch.serialization.get_unsafe_globals_in_checkpoint` reports for an mmengine
 # 0.10.7 training checkpoint (numpy 1.26 pickle layout), plus the numpy dtype classes whose state
@@ -97,7 +97,7 @@ def load_local_checkpoint(filename: str, map_location=None):
     """``torch.load(filename, weights_only=True)`` accepting the mmengine checkpoint types.
 
     Drop-in for mmengine's ``load_from_local``. The state dict's ``_metadata`` records
-    ``filename`` (:func:`fdsr_mm.utils.state_fit.tag_source`).
+    ``filename`` (:func:`fdsr_mm.utils.checkpoints.fit.tag_source`).
 
     Raises:
         FileNotFoundError: no such file.
@@ -113,7 +113,7 @@ def load_local_checkpoint(filename: str, map_location=None):
     except pickle.UnpicklingError as err:
         raise refused_checkpoint_error(filename, err) from None
     # the file's name travels with its state dict, so that a model refusing the weights
-    # (e.g. SRDetector) names it (fdsr_mm.utils.state_fit)
+    # (e.g. SRDetector) names it (fdsr_mm.utils.checkpoints.fit)
     return tag_source(checkpoint, filename)
 
 

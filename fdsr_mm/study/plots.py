@@ -5,10 +5,9 @@ the detector prior; the other feature priors (same alpha 0.5, beta 1, same sched
 horizontal lines; HR and bicubic AP as reference lines.
 """
 import math
-import os
-import os.path as osp
-import tempfile
 from typing import Dict, Optional, Tuple
+
+from fdsr_mm.utils.io import savefig_atomic
 
 _PRIOR_STYLES = ('tab:orange', 'tab:blue', 'tab:purple', 'tab:brown')
 
@@ -49,8 +48,7 @@ def plot_fig3(result: dict, settings: Dict[str, Tuple[float, float]], path: str,
     ax.set_title(f'Fig. 3 (miniature): detector {result["detector"]["name"]}', fontsize=10)
     ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=osp.dirname(osp.abspath(path)), suffix='.png')
-    os.close(fd)
-    fig.savefig(tmp, bbox_inches='tight')
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        savefig_atomic(fig, path, bbox_inches='tight')
+    finally:
+        plt.close(fig)

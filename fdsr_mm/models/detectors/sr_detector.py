@@ -28,8 +28,11 @@ from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 
-from fdsr_mm.utils.finite_check import check_finite_state_dict
-from fdsr_mm.utils.state_fit import WeightsMismatchError, check_state_fits, source_of
+from fdsr_mm.models.generators.builder import build_sr_generator
+from fdsr_mm.models.generators.tiled_inference import quantise, super_resolve_tensor
+from fdsr_mm.utils.checkpoints.detector import load_detector_checkpoint
+from fdsr_mm.utils.checkpoints.finite import check_finite_state_dict
+from fdsr_mm.utils.checkpoints.fit import WeightsMismatchError, check_state_fits, source_of
 
 #: Pipeline steps of a detector's test pipeline that SRDetector does itself (loading) or that
 #: prediction does not need (ground truth).
@@ -41,48 +44,6 @@ _PACKED_FIX = ('pass a file written by tools/pack_sr_detector.py for this config
                'checkpoint of its detector (with model.sr.checkpoint set)')
 
 
-def build_sr_part(sr: dict) -> torch.nn.Module:
-    """The generator of ``sr``: ``dict(config=..., checkpoint=...)`` or ``dict(generator=...)``.
-
-    ``config`` is an MMagic config (path, ``mmagic::`` or ``fdsr_mm::`` name) whose
-    ``model.generator`` is built; ``generator`` is a generator config dict instead (e.g.
-    ``dict(type='InterpolationSR', scale=4)``). ``checkpoint`` (a restorer checkpoint with
-    ``generator.*`` keys, or a bare generator state dict) is loaded with the cascade's checks
-    (missing, unreadable, wrong architecture or scale, non-finite weights: one error line naming
-    the file); None leaves the weights to a packed SRDetector checkpoint. Generators map RGB
-    [0, 1] (N, 3, h, w) to (N, 3, h*s, w*s).
-    """
-    from mmagic.registry import MODELS as MMAGIC_MODELS
-
-    from fdsr_mm.apis.cascade.methods import SRMethod, _generator_state, generator_cfg
-    if sr.get('config'):
-        config = sr['config']
-        if config.startswith('fdsr_mm::'):
-            from .detector_feature_loss import _fdsr_mm_config_dir
-            config = osp.join(_fdsr_mm_config_dir(), config[len('fdsr_mm::'):])
-        gen_cfg, source = generator_cfg(config), config
-    elif sr.get('generator'):
-        gen_cfg, source = copy.deepcopy(dict(sr['generator'])), str(sr['generator'])
-    else:
-        raise ValueError("SRDetector: sr needs config=MMagic config (+ checkpoint=weights) or "
-                         "generator=dict(type=...), e.g. dict(type='InterpolationSR', scale=4).")
-    with DefaultScope.overwrite_default_scope('mmagic'):
-        generator = MMAGIC_MODELS.build(gen_cfg)
-    checkpoint = sr.get('checkpoint')
-    if checkpoint:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'SR checkpoint {checkpoint} does not exist: train it '
-                                    '(tools/train.py) or fix model.sr.checkpoint in the config.')
-        state = _generator_state(SRMethod('sr', 'model', source, checkpoint))
-        check_state_fits(
-            generator.state_dict(), state, checkpoint,
-            f'SR checkpoint (model.sr.checkpoint) does not hold the generator of {source}',
-            'pass the checkpoint trained with this SR config (same scale and architecture)')
-        check_finite_state_dict(state, checkpoint)
-        generator.load_state_dict(state, strict=False)  # checked: only num_batches_tracked
-    return generator.eval()
-
-
 @MODELS.register_module()
 class SRDetector(BaseDetector):
     """Super-resolve, then detect with an unchanged mmdet detector (inference only).
@@ -92,7 +53,7 @@ class SRDetector(BaseDetector):
         detector_test_pipeline (list[dict]): The detector's own test pipeline (its config's
             ``test_pipeline``); its loading and annotation steps are dropped, the rest (resize,
             pack) runs on every SR image.
-        sr (dict): The SR part, see :func:`build_sr_part`, plus ``scale`` (int, the generator's
+        sr (dict): The SR part, see :func:`~fdsr_mm.models.generators.build_sr_generator`, plus ``scale`` (int, the generator's
             factor), ``tile`` (LR tile size or None for whole images) and ``tile_pad`` (LR context
             pixels; None: the generator's receptive field, which makes tiles exact).
         detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (exactly the
@@ -124,7 +85,8 @@ class SRDetector(BaseDetector):
             raise ValueError(f"SRDetector: sr['scale'] must be >= 1, got {sr.get('scale')}.")
         self.tile, self.tile_pad = sr.get('tile', None), sr.get('tile_pad', None)
         self.sr_coords = sr_coords
-        self.generator = build_sr_part(sr)
+        self.generator = build_sr_generator(sr.get('config'), sr.get('checkpoint'),
+                                            sr.get('generator'), 'model.sr.checkpoint')
         self._generator_loaded = bool(sr.get('checkpoint'))
         detector = copy.deepcopy(dict(detector))
         detector.pop('init_cfg', None)
@@ -140,7 +102,6 @@ class SRDetector(BaseDetector):
 
     def _load_detector(self, checkpoint: str) -> None:
         """Load ``model.detector_checkpoint``: every detector weight, nothing else, all finite."""
-        from .detector_feature_loss import load_detector_checkpoint
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'Detector checkpoint {checkpoint} does not exist: download '
                                     'the model-zoo file named in the detector config, or fix '
@@ -234,7 +195,6 @@ class SRDetector(BaseDetector):
 
     def super_resolve(self, lr: torch.Tensor) -> np.ndarray:
         """One LR image (3, h, w) RGB float 0-255 -> SR (h*s, w*s, 3) BGR uint8 (a loaded file)."""
-        from fdsr_mm.apis.super_resolve import quantise, super_resolve_tensor
         sr = quantise(super_resolve_tensor(self.generator, lr[None] / 255., self.scale,
                                            self.tile, self.tile_pad))[0]
         return np.ascontiguousarray(sr.flip(0).permute(1, 2, 0).cpu().numpy())

@@ -15,8 +15,10 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 from mmagic.registry import MODELS
-from .detector_feature_loss import (detector_input_transform, load_detector_state_dict,
-                                    load_extractor_config)
+
+from fdsr_mm.models.losses.detector_feature_loss import (detector_input_transform,
+                                                         load_extractor_config)
+from fdsr_mm.utils.checkpoints.detector import load_detector_state_dict
 
 
 def _keeps_eval_mode(module: nn.Module) -> bool:

@@ -1,12 +1,12 @@
 """Degradations that make the LR image from the HR image, by name, seeded per (seed, file).
 
 * ``bicubic`` (the FDSR paper's, default; cache tag ``bicubic-matlab``):
-  :func:`~fdsr_mm.datasets.transforms.bicubic_downsample`, MATLAB's antialiased cubic kernel
+  :func:`~fdsr_mm.datasets.transforms.bicubic.bicubic_downsample`, MATLAB's antialiased cubic kernel
   (a = -0.5) x1/scale computed in float32 with ONE rounding to uint8 at the end (= MATLAB
   ``imresize`` of the image as double, then rounded, up to float32 precision); deterministic
   (no randomness).
 * ``bicubic-matlab-uint8`` (cache tag ``bicubic-matlab-uint8``):
-  :func:`~fdsr_mm.datasets.transforms.bicubic_downsample_matlab_uint8`, exactly MATLAB
+  :func:`~fdsr_mm.datasets.transforms.bicubic.bicubic_downsample_matlab_uint8`, exactly MATLAB
   ``imresize`` of the uint8 image: the same kernel, rows first, rounded and saturated to uint8
   between the two 1-D passes and at the end. Differs from ``bicubic`` by 1 grey level on a
   fraction of the pixels (about 10% of natural-image pixels at x4); deterministic.
@@ -35,7 +35,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmagic.registry import TRANSFORMS
-from .transforms import (bicubic_downsample, bicubic_downsample_matlab_uint8,
+from fdsr_mm.datasets.transforms.bicubic import (bicubic_downsample, bicubic_downsample_matlab_uint8,
                          check_hr_for_downsampling, set_lq_meta)
 
 
@@ -89,7 +89,7 @@ def degradation_rng(seed: int, key: str) -> np.random.Generator:
 @register_degradation('bicubic', cache_tag='bicubic-matlab', seeded=False)
 def _bicubic(img: np.ndarray, scale: int, rng, channel_order: str) -> np.ndarray:
     """(H, W[, C]) uint8 -> (H/scale, W/scale[, C]) uint8: float32 MATLAB-kernel resize, one
-    rounding (:func:`~fdsr_mm.datasets.transforms.bicubic_downsample`)."""
+    rounding (:func:`~fdsr_mm.datasets.transforms.bicubic.bicubic_downsample`)."""
     return bicubic_downsample(img, scale)
 
 
@@ -187,7 +187,7 @@ def realistic_degradation(img: np.ndarray, scale: int, rng: np.random.Generator,
 @register_degradation('bicubic-matlab-uint8', cache_tag='bicubic-matlab-uint8', seeded=False)
 def _bicubic_matlab_uint8(img: np.ndarray, scale: int, rng, channel_order: str) -> np.ndarray:
     """(H, W[, C]) uint8 -> (H/scale, W/scale[, C]) uint8: MATLAB ``imresize`` on uint8, rounded
-    between the passes (:func:`~fdsr_mm.datasets.transforms.bicubic_downsample_matlab_uint8`)."""
+    between the passes (:func:`~fdsr_mm.datasets.transforms.bicubic.bicubic_downsample_matlab_uint8`)."""
     return bicubic_downsample_matlab_uint8(img, scale)
 
 

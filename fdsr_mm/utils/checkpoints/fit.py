@@ -6,14 +6,14 @@ half-loaded model that still produces numbers. These helpers compare a state dic
 module expects and raise :class:`WeightsMismatchError`, one line naming the file, instead.
 
 The file a state dict was read from travels with it: :func:`tag_source` (called by the local
-checkpoint loader of :mod:`fdsr_mm.utils.checkpoint_safety`) records it in the state dict's
+checkpoint loader of :mod:`fdsr_mm.utils.checkpoints.safety`) records it in the state dict's
 ``_metadata`` (which mmengine keeps through its key revisions and hands to the root module's
 ``_load_from_state_dict`` as ``local_metadata``), and :func:`source_of` reads it back there.
 """
 from collections import OrderedDict
 from typing import Any, List, Mapping, Optional, Tuple
 
-from .cli_errors import ToolError
+from fdsr_mm.utils.cli_errors import ToolError
 
 #: Key of the root entry of a state dict's ``_metadata`` that names the file it was read from.
 SOURCE_KEY = 'fdsr_mm_source_file'

@@ -1,0 +1,7 @@
+"""SR training losses and the frozen networks they read: the detector feature loss (FDSR), the
+detector task loss (TDSR) and the VGG19 feature trunk (an ImageNet feature prior)."""
+from fdsr_mm.models.losses.detector_feature_loss import DetectorFeatureLoss
+from fdsr_mm.models.losses.detector_task_loss import DetectorTaskLoss
+from fdsr_mm.models.losses.vgg_features import VGG19Features
+
+__all__ = ['DetectorFeatureLoss', 'DetectorTaskLoss', 'VGG19Features']

@@ -1,0 +1,64 @@
+"""mmdet detector checkpoints (model-zoo files): where to get a missing one, and its state dict.
+
+Files are read with torch's ``weights_only`` loader (mmengine's ``CheckpointLoader``, with the
+types of :mod:`fdsr_mm.utils.checkpoints.safety` allowed); ``module.`` prefixes of wrapped
+models are removed.
+"""
+import os.path as osp
+import re
+from typing import Dict, Tuple
+
+import torch
+from mmengine.runner import CheckpointLoader
+
+#: torchvision's weight files are ``<arch>-<first 8 hex digits of their sha256>.pth``; mmdet's
+#: model-zoo files add a date: ``<config>_<yyyymmdd>-<8 hex>.pth``.
+_TORCHVISION_FILE = re.compile(r'^[a-z0-9_]+-[0-9a-f]{8}\.pth$')
+_MMDET_ZOO_FILE = re.compile(r'_\d{8}-[0-9a-f]{8}\.pth$')
+
+
+def where_to_get_checkpoint(checkpoint: str, config: str = '') -> str:
+    """Where the missing weight file ``checkpoint`` (of ``config``) comes from, as advice.
+
+    torchvision ImageNet files (``vgg19-dcbb9e9d.pth``, ``resnet50-0676ba61.pth``) are
+    downloaded from download.pytorch.org; mmdet detector weights from the MMDetection model zoo.
+    """
+    name = osp.basename(checkpoint)
+    if _TORCHVISION_FILE.match(name) and not _MMDET_ZOO_FILE.search(name):
+        return (f'it is a torchvision ImageNet file: download https://download.pytorch.org/'
+                f'models/{name} and put it there')
+    of = f' of {config}' if config else ''
+    return (f'download the detector weights{of} from the MMDetection model zoo (the URL is in '
+            'the mmdet config\'s README / metafile) and put the file there, or train them')
+
+
+def load_detector_checkpoint(checkpoint: str, detector_config: str, what: str,
+                             option: str) -> Tuple[Dict[str, torch.Tensor], dict]:
+    """The state dict (``module.`` prefixes off) and meta of an mmdet model-zoo checkpoint.
+
+    Args:
+        checkpoint (str): the file (read with torch's ``weights_only`` loader).
+        detector_config (str): the config it belongs to (named in the error).
+        what (str): e.g. ``'Feature-extractor'``; option (str): the config key naming the file.
+
+    Returns:
+        tuple: ``(state_dict, meta)``; ``meta`` is ``{}`` when the file has none.
+    """
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'{what} checkpoint {checkpoint!r} not found: '
+            f'{where_to_get_checkpoint(checkpoint, detector_config)}, or set {option} in your '
+            'config.')
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f'{what} checkpoint {checkpoint!r} holds no state dict.')
+    meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
+    state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
+    return state, meta
+
+
+def load_detector_state_dict(checkpoint: str, detector_config: str, what: str,
+                             option: str) -> Dict[str, torch.Tensor]:
+    """The state dict of :func:`load_detector_checkpoint` (same arguments and errors)."""
+    return load_detector_checkpoint(checkpoint, detector_config, what, option)[0]
