@@ -1,6 +1,6 @@
 """Shared fixtures of the cascade tests: a tiny COCO-format dataset and a tiny random RetinaNet.
 
-Not a test module (no ``test_`` prefix); test files import it from ``tests/test_apis``.
+Not a test module (no ``test_`` prefix): ``from helpers import cascade_testlib as lib``.
 """
 import json
 import os

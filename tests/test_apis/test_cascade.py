@@ -17,7 +17,7 @@ import torch
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-import cascade_testlib as lib
+from helpers import cascade_testlib as lib
 from fdsr_mm.apis import SRMethod, parse_method, run_cascade
 from fdsr_mm.evaluation import load_results
 from fdsr_mm.evaluation.visualize import precision_recall_at_50

@@ -4,7 +4,6 @@ import hashlib
 import json
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
@@ -12,16 +11,15 @@ import torch
 
 from mmagic.datasets.transforms import MATLABLikeResize
 
-import cascade_testlib as lib
+from conftest import load_tool
 from fdsr_mm.apis import CascadeOptions, run_cascade
 from fdsr_mm.apis.cascade import CascadeError, SRMethod
 from fdsr_mm.apis.cascade.methods import method_key
 from fdsr_mm.datasets import degrade
 from fdsr_mm.evaluation import load_results
+from helpers import cascade_testlib as lib
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-import cascade_eval  # noqa: E402
+cascade_eval = load_tool('cascade_eval')
 
 
 @pytest.fixture(scope='module')

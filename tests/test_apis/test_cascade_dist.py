@@ -11,7 +11,7 @@ import socket
 import torch
 import torch.multiprocessing as mp
 
-import cascade_testlib as lib
+from helpers import cascade_testlib as lib
 from fdsr_mm.apis import run_cascade
 from fdsr_mm.evaluation import load_results
 

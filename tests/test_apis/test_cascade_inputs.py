@@ -11,7 +11,7 @@ import cv2
 import pytest
 import torch
 
-import cascade_testlib as lib
+from helpers import cascade_testlib as lib
 from fdsr_mm.apis import CascadeError, run_cascade
 from fdsr_mm.apis.cascade.hr_prep import size_disagreement
 from fdsr_mm.datasets.synthetic_coco import write_synthetic_coco

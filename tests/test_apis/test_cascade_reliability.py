@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-import cascade_testlib as lib
+from helpers import cascade_testlib as lib
 from fdsr_mm.apis import CascadeError, run_cascade
 
 HERE = osp.dirname(osp.abspath(__file__))

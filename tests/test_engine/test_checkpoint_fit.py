@@ -12,7 +12,7 @@ import torch
 
 from fdsr_mm.engine import check_optimizer_fits
 from fdsr_mm.utils.checkpoints.fit import WeightsMismatchError
-from train_cli_testlib import checkpoint_iters, run_train
+from helpers.train_cli_testlib import checkpoint_iters, run_train
 
 CONFIG = 'configs/dbpn/dbpn-tiny_x4_1xb4-200i_synthetic.py'
 

@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 
 from fdsr_mm.engine import ResumeError, checkpoint_problem, resolve_resume
-from train_cli_testlib import last_checkpoint, run_train
+from helpers.train_cli_testlib import last_checkpoint, run_train
 
 CONFIG = 'configs/dbpn/dbpn-tiny_x4_1xb4-200i_synthetic.py'
 

@@ -15,16 +15,13 @@ import pytest
 import torch
 from mmengine.config import Config
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_models'))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-import cascade_testlib as lib  # noqa: E402
-import pack_sr_detector  # noqa: E402
-from test_sr_detector import tiny_setup  # noqa: E402
+from conftest import REPO_ROOT, load_tool
+from fdsr_mm.utils.checkpoints.finite import NonFiniteError
+from fdsr_mm.utils.checkpoints.fit import WeightsMismatchError
+from helpers import cascade_testlib as lib
+from helpers.sr_detector_testlib import tiny_setup
 
-from fdsr_mm.utils.checkpoints.finite import NonFiniteError  # noqa: E402
-from fdsr_mm.utils.checkpoints.fit import WeightsMismatchError  # noqa: E402
+pack_sr_detector = load_tool('pack_sr_detector')
 
 # mmdet's inference APIs set the default scope process-wide: undo it after each test
 pytestmark = pytest.mark.usefixtures('restore_default_scope')

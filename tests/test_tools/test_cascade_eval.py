@@ -4,19 +4,17 @@ import glob
 import json
 import os
 import os.path as osp
-import sys
 import xml.etree.ElementTree as ET
 
 import cv2
 import pytest
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
-import cascade_eval  # noqa: E402
-import cascade_testlib as lib  # noqa: E402
-import merge_cascade_tables  # noqa: E402
+from conftest import REPO_ROOT, load_tool
+from helpers import cascade_testlib as lib
+
+cascade_eval = load_tool('cascade_eval')
+merge_cascade_tables = load_tool('merge_cascade_tables')
 
 DETECTOR_CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'detectors', '*.py')))
 

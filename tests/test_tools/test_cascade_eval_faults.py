@@ -2,16 +2,14 @@
 (issue 18, "one line where a traceback is printed today"), found before any SR work."""
 import glob
 import os.path as osp
-import sys
 
 import pytest
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
-import cascade_eval  # noqa: E402
-import cascade_testlib as lib  # noqa: E402
+from conftest import load_tool
+from helpers import cascade_testlib as lib
+
+cascade_eval = load_tool('cascade_eval')
 
 
 @pytest.fixture(scope='module')

@@ -11,11 +11,11 @@ import torch
 from fdsr_mm.models import DBPN
 from fdsr_mm.models.generators.dbpn_checkpoint import DBPNCheckpointMismatch
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'test_models'))
-import convert_dbpn_official  # noqa: E402
-from official_dbpn_reference import OfficialDDBPN  # noqa: E402
+from conftest import REPO_ROOT as REPO
+from conftest import load_tool
+from helpers.official_dbpn_reference import OfficialDDBPN
+
+convert_dbpn_official = load_tool('convert_dbpn_official')
 
 
 @pytest.fixture(scope='module')

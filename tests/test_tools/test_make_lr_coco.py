@@ -2,19 +2,16 @@
 detector test loop scores with CocoMetric."""
 import json
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 import pytest
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_models'))
-import cascade_testlib as lib  # noqa: E402
-import make_lr_coco  # noqa: E402
-from test_sr_detector import tiny_setup, write_sr_detector_config  # noqa: E402
+from conftest import load_tool
+from helpers import cascade_testlib as lib
+from helpers.sr_detector_testlib import tiny_setup, write_sr_detector_config
+
+make_lr_coco = load_tool('make_lr_coco')
 
 # mmdet's inference APIs set the default scope process-wide: undo it after each test
 pytestmark = pytest.mark.usefixtures('restore_default_scope')

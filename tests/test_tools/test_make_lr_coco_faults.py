@@ -8,16 +8,15 @@ import hashlib
 import json
 import os
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-import make_lr_coco  # noqa: E402
+from conftest import load_tool
+
+make_lr_coco = load_tool('make_lr_coco')
 
 #: One box per COCO size bin (HR pixels): 20x20 = 400 (small, < 32**2), 50x50 = 2500 (medium),
 #: 120x120 = 14400 (large, > 96**2). Divided by 4**2 all three would be "small".

@@ -2,7 +2,6 @@
 a generator-only checkpoint, resume, and the trained checkpoint as a cascade SR method."""
 import os.path as osp
 import re
-import sys
 
 import numpy as np
 import pytest
@@ -10,10 +9,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
 from conftest import REPO_ROOT, run_mim
-from test_mim_train_fdsr import options
-
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_engine'))
-from train_cli_testlib import checkpoint_iters  # noqa: E402
+from helpers.train_cli_testlib import checkpoint_iters
+from test_mim_train_fdsr import options  # (same folder)
 
 CONFIG = 'configs/fdsr/fdsr_swinir-tiny_x4_r18c4-tiny-a0.5b1_1xb4-200i_synthetic.py'
 

@@ -3,19 +3,17 @@ tools/sr_detect.py (bad files skipped by name) and tools/pack_sr_detector.py (on
 import glob
 import json
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
 import pytest
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tools'))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_models'))
-import pack_sr_detector  # noqa: E402
-import sr_detect  # noqa: E402
-from test_sr_detector import tiny_setup, write_sr_detector_config  # noqa: E402
+from conftest import load_tool
+from helpers.sr_detector_testlib import tiny_setup, write_sr_detector_config
+
+pack_sr_detector = load_tool('pack_sr_detector')
+sr_detect = load_tool('sr_detect')
 
 # mmdet's inference APIs set the default scope process-wide: undo it after each test
 pytestmark = pytest.mark.usefixtures('restore_default_scope')

@@ -22,10 +22,9 @@ import pytest
 import torch
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_tools'))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_models'))
-from test_sr_detect import one_error_line, run_tool_main, tiny  # noqa: E402,F401
-from test_sr_detector import write_sr_detector_config  # noqa: E402
+from conftest import load_tool
+from helpers.sr_detector_testlib import write_sr_detector_config
+from test_sr_detect import one_error_line, run_tool_main, tiny  # noqa: F401  (same folder)
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
@@ -265,7 +264,7 @@ def test_ctrl_c_is_one_line_and_the_rerun_keeps_what_was_finished(tiny, tmp_path
 
 
 def test_pack_sr_detector_faults_are_one_error_line(tiny, tmp_path, capsys):
-    import pack_sr_detector
+    pack_sr_detector = load_tool('pack_sr_detector')
     from fdsr_mm.utils import run_tool
 
     def pack(argv):
@@ -284,7 +283,7 @@ def test_pack_sr_detector_faults_are_one_error_line(tiny, tmp_path, capsys):
 
 def test_packed_weights_give_the_configs_results(tiny, tmp_path):
     """--weights: the packed file (every key, strictly) replaces the config's checkpoints."""
-    import pack_sr_detector
+    pack_sr_detector = load_tool('pack_sr_detector')
     packed = str(tmp_path / 'packed.pth')
     assert pack_sr_detector.main([tiny['cfg'], packed]) == 0
     common = ['--score-thr', '0.0', '--no-draw', '--no-progress', '--device', 'cpu']

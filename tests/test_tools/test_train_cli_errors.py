@@ -3,7 +3,7 @@ and exit code 2, never a traceback (issue 18).
 
 Each case calls the tool's ``main`` through ``run_tool`` as its ``__main__`` does, in this process
 (fast); the CLI wiring itself (exit code 2, the ``train: error:`` line on stderr) runs in
-subprocesses in tests/test_engine/test_resume_checks.py and test_non_finite_training.py.
+subprocesses in tests/test_engine/test_resume.py and test_engine/test_hooks/test_non_finite_loss_hook.py.
 """
 import os.path as osp
 import sys

@@ -8,7 +8,7 @@ from mmengine.runner import CheckpointLoader, Runner
 from torch.utils.data import DataLoader
 
 from fdsr_mm.utils import NonFiniteError, check_finite_state_dict
-from train_cli_testlib import checkpoint_iters, last_checkpoint, run_train
+from helpers.train_cli_testlib import checkpoint_iters, last_checkpoint, run_train
 
 FDSR_CONFIG = 'configs/fdsr/fdsr_dbpn-tiny_x4_r18c4-tiny-a0.5b1_1xb4-200i_synthetic.py'
 

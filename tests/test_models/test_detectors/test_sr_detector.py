@@ -5,52 +5,14 @@ parameter-free generators (InterpolationSR) give exact references: with x1 the m
 bare detector; with nearest x4 the SR image IS the HR image (pixel repetition), so the boxes must
 be the bare detector's boxes on that HR image divided by 4.
 """
-import os.path as osp
-import sys
-
 import numpy as np
 import pytest
 import torch
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_apis'))
-import cascade_testlib as lib  # noqa: E402
+from helpers.sr_detector_testlib import tiny_setup, write_sr_detector_config
 
 # mmdet's inference APIs set the default scope process-wide: undo it after each test
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
-
-SR_DETECTOR = '''
-_base_ = [{det_cfg!r}, {sr_base!r}]
-model = dict(
-    _delete_=True, type='SRDetector', detector={{{{_base_.model}}}},
-    detector_test_pipeline={{{{_base_.test_pipeline}}}},
-    sr=dict(generator=dict(type='InterpolationSR', scale={scale}, mode='nearest'),
-            scale={scale}, tile={tile}),
-    detector_checkpoint={ckpt!r}, sr_coords={sr_coords},
-    data_preprocessor={{{{_base_.lr_data_preprocessor}}}})
-test_dataloader = dict(dataset=dict(pipeline={{{{_base_.lr_test_pipeline}}}}))
-val_dataloader = test_dataloader
-'''
-
-
-def write_sr_detector_config(path, det_cfg, ckpt, scale=4, tile=None, sr_coords=False):
-    """A config built exactly like configs/sr_detectors/*.py around a tiny detector config."""
-    sr_base = osp.join(REPO_ROOT, 'configs', 'sr_detectors', '_base_', 'fdsr-x4_lr-images.py')
-    with open(path, 'w') as f:
-        f.write(SR_DETECTOR.format(det_cfg=det_cfg, sr_base=sr_base, ckpt=ckpt, scale=scale,
-                                   tile=tile, sr_coords=sr_coords))
-    return str(path)
-
-
-def tiny_setup(root):
-    """A synthetic COCO val split (3 images of 64x72) and the tiny RetinaNet of cascade_testlib
-    (config + random-init checkpoint) under ``root``."""
-    torch.set_num_threads(1)
-    data = str(root / 'data')
-    lib.make_dataset(data, num_val=3, image_hw=(64, 72))
-    det_cfg, ckpt = lib.make_detector(str(root / 'det'), data)
-    return dict(root=root, data=data, det_cfg=det_cfg, ckpt=ckpt)
-
 
 @pytest.fixture(scope='module')
 def tiny(tmp_path_factory):

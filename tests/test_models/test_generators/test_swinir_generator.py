@@ -12,9 +12,9 @@ from mmengine.registry import DefaultScope
 
 from mmagic.registry import MODELS
 
+from conftest import REPO_ROOT
 from fdsr_mm.apis import super_resolve_image, super_resolve_tensor
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PAPER = 'configs/fdsr/fdsr_swinir-x4_maskrcnn-r50c4-a0.5b1_1xb8-2000k_coco20k.py'
 TINY = 'configs/fdsr/fdsr_swinir-tiny_x4_r18c4-tiny-a0.5b1_1xb4-200i_synthetic.py'
 MMAGIC_SWINIR_X4 = 'mmagic::swinir/swinir_x4s64w8d6e180_8xb4-lr2e-4-500k_df2k.py'
