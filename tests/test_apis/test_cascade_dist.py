@@ -8,12 +8,15 @@ import json
 import os.path as osp
 import socket
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 
 from helpers import cascade_testlib as lib
 from fdsr_mm.apis import run_cascade
 from fdsr_mm.evaluation import load_results
+
+pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
 
 
 def _free_port() -> int:

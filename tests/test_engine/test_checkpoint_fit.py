@@ -47,6 +47,7 @@ def tiny_dbpn_checkpoint(path, drop=()):
     return str(path)
 
 
+@pytest.mark.slow
 def test_detector_checkpoint_as_load_from_is_refused(tiny_c4_detector, synthetic_sr_root,
                                                      tmp_path):
     ckpt = tiny_c4_detector[2]
@@ -58,6 +59,7 @@ def test_detector_checkpoint_as_load_from_is_refused(tiny_c4_detector, synthetic
     assert checkpoint_iters(work_dir) == []  # nothing trained from random weights
 
 
+@pytest.mark.slow
 def test_partial_load_from_needs_the_config_to_state_it(synthetic_sr_root, tmp_path):
     ckpt = tiny_dbpn_checkpoint(tmp_path / 'partial.pth', drop=('output_conv.conv.weight', ))
     proc = run_train([CONFIG, '--work-dir', str(tmp_path / 'strict'),
@@ -72,6 +74,7 @@ def test_partial_load_from_needs_the_config_to_state_it(synthetic_sr_root, tmp_p
     assert 'output_conv.conv.weight' in log
 
 
+@pytest.mark.slow
 def test_partial_load_of_a_file_that_fits_nothing_is_still_refused(tiny_c4_detector,
                                                                    synthetic_sr_root, tmp_path):
     ckpt = tiny_c4_detector[2]
@@ -90,6 +93,7 @@ def trained(tmp_path_factory, synthetic_sr_root):
     return work_dir
 
 
+@pytest.mark.slow
 def test_resume_after_a_model_change_is_one_line(trained, synthetic_sr_root, tmp_path):
     work_dir = str(tmp_path / 'run')
     shutil.copytree(trained, work_dir)
@@ -120,6 +124,7 @@ def test_resumed_optimizer_state_of_another_type_is_refused():
         check_optimizer_fits(saved, torch.optim.SGD(params[:1], lr=0.1, momentum=0.9), 'x')
 
 
+@pytest.mark.slow
 def test_tools_test_refuses_a_checkpoint_of_another_model(tiny_c4_detector, synthetic_sr_root,
                                                           tmp_path):
     """`tools/test.py SR_CONFIG X` scored a random generator when X was a detector checkpoint."""

@@ -128,6 +128,7 @@ def trained(tmp_path_factory, synthetic_sr_root):
     return work_dir
 
 
+@pytest.mark.slow
 def test_cli_truncated_latest_checkpoint(trained, synthetic_sr_root, tmp_path):
     work_dir = str(tmp_path / 'run')
     shutil.copytree(trained, work_dir)
@@ -139,6 +140,7 @@ def test_cli_truncated_latest_checkpoint(trained, synthetic_sr_root, tmp_path):
                           f'--resume {osp.join(work_dir, "iter_2.pth")}')
 
 
+@pytest.mark.slow
 def test_cli_empty_last_checkpoint(trained, synthetic_sr_root, tmp_path):
     work_dir = str(tmp_path / 'run')
     shutil.copytree(trained, work_dir)
@@ -147,6 +149,7 @@ def test_cli_empty_last_checkpoint(trained, synthetic_sr_root, tmp_path):
     assert_one_line_error(proc, 'last_checkpoint is empty', '--resume PATH', 'delete the file')
 
 
+@pytest.mark.slow
 def test_cli_copied_work_dir_resumes_from_the_copy(trained, synthetic_sr_root, tmp_path):
     copy = str(tmp_path / 'b')
     shutil.copytree(trained, copy)
@@ -160,6 +163,7 @@ def test_cli_copied_work_dir_resumes_from_the_copy(trained, synthetic_sr_root, t
     assert sorted(os.listdir(trained)) == before  # the original folder was not touched
 
 
+@pytest.mark.slow
 def test_cli_refused_pickle_is_one_line(trained, synthetic_sr_root, tmp_path):
     evil = str(tmp_path / 'evil.pth')
     torch.save({'state_dict': {}, 'meta': {}, 'payload': os.system}, evil)

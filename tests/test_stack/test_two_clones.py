@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = 'configs/fdsr/fdsr_dbpn-tiny_x4_r18c4-tiny-a0.5b1_1xb4-200i_synthetic.py'
 # install.sh on a complete shared environment: a venv, a `setup.py develop`, an import check.

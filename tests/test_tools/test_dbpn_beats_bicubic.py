@@ -5,6 +5,7 @@ import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
 
 from mmagic.datasets.transforms import MATLABLikeResize
 from mmagic.evaluation.metrics.psnr import psnr
@@ -12,6 +13,8 @@ from mmagic.evaluation.metrics.psnr import psnr
 from conftest import run_mim
 from fdsr_mm.datasets import bicubic_downsample
 from fdsr_mm.datasets.synthetic_images import write_synthetic_images
+
+pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
 
 CONFIG = 'configs/dbpn/dbpn-tiny_x4_1xb4-200i_synthetic.py'
 

@@ -7,6 +7,8 @@ import torch
 
 from conftest import run_mim
 
+pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+
 CONFIG = 'configs/fdsr/fdsr_dbpn-tiny_x4_r18c4-tiny-a0.5b1_1xb4-200i_synthetic.py'
 
 

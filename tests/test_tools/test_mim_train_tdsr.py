@@ -7,6 +7,8 @@ import pytest
 
 from conftest import run_mim
 
+pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+
 CONFIG = 'configs/tdsr/tdsr_dbpn-tiny_x4_ssd-tiny-a1g0.1_1xb4-200i_synthetic-voc.py'
 
 

@@ -35,6 +35,8 @@ from conftest import MIM, REPO_ROOT
 from fdsr_mm.utils import ToolError
 from fdsr_mm.utils.train_checks import _dataset_cfgs, check_data_roots
 
+pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+
 DOCS = ('README.md', 'configs/tdsr/README.md')
 FIRST_TRAIN = 'configs/dbpn/dbpn-tiny_x4_1xb4-200i_synthetic.py'
 TINY_SCHEDULE = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',

@@ -80,6 +80,7 @@ DRIVER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='PR_SET_PDEATHSIG is Linux')
 def test_kill_9_of_the_run_ends_its_stages_and_frees_the_folder(tmp_path):
     out, pid_file = tmp_path / 'study', tmp_path / 'child.pid'

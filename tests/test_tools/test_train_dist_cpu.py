@@ -17,6 +17,8 @@ import torch
 
 from conftest import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+
 CONFIG = 'configs/fdsr/fdsr_dbpn-tiny_x4_r18c4-tiny-a0.5b1_1xb4-200i_synthetic.py'
 MAX_ITERS = 4
 

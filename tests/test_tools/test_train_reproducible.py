@@ -17,6 +17,8 @@ import torch
 
 from conftest import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+
 CONFIG = osp.join(REPO_ROOT,
                   'configs/tdsr/tdsr_dbpn-tiny_x4_ssd-tiny-a1g0.1_1xb4-200i_synthetic-voc.py')
 # The tiny TDSR run plus the tiny FDSR config's feature loss (beta 1, random R18-C4 prior).

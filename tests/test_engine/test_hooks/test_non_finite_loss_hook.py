@@ -13,6 +13,7 @@ from helpers.train_cli_testlib import checkpoint_iters, last_checkpoint, run_tra
 FDSR_CONFIG = 'configs/fdsr/fdsr_dbpn-tiny_x4_r18c4-tiny-a0.5b1_1xb4-200i_synthetic.py'
 
 
+@pytest.mark.slow
 def test_diverging_fdsr_training_stops_and_keeps_the_last_finite_checkpoint(
         tmp_path, synthetic_sr_root):
     work_dir = str(tmp_path / 'diverged')

@@ -75,6 +75,7 @@ def trained_classifier(tmp_path_factory, repo_root):
     return work_dir
 
 
+@pytest.mark.slow
 def test_train_py_run_validates_accuracy_and_saves_a_checkpoint(trained_classifier):
     log = open(glob.glob(osp.join(trained_classifier, '*', '*.log'))[0]).read()
     assert 'accuracy/top1:' in log and 'loss_cls:' in log
@@ -83,6 +84,7 @@ def test_train_py_run_validates_accuracy_and_saves_a_checkpoint(trained_classifi
     assert {k.split('.')[0] for k in state} == {'backbone', 'head'}
 
 
+@pytest.mark.slow
 def test_checkpoint_loads_into_feature_loss_with_the_c4_detector_config(trained_classifier):
     ckpt = osp.join(trained_classifier, 'iter_4.pth')
     state = torch.load(ckpt, map_location='cpu', weights_only=False)['state_dict']
