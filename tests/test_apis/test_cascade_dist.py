@@ -16,7 +16,7 @@ from helpers import cascade_testlib as lib
 from fdsr_mm.apis import run_cascade
 from fdsr_mm.evaluation import load_results
 
-pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
 
 
 def _free_port() -> int:

@@ -188,6 +188,7 @@ _RUN_ONE = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_share_one_cache(setup, tmp_path):
     """Different image sets, one cache, at the same time: once a KeyError (shared index)."""
     methods = ['hr', 'bicubic', f'dbpn={setup["sr_cfg"]}:{setup["sr_ckpt"]}']

@@ -125,6 +125,7 @@ def test_x4_bicubic_destroys_the_category_detail(coco_root):
         assert np.median(values) < 0.2, (name, np.median(values))
 
 
+@pytest.mark.slow
 def test_cli_writes_the_dataset(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
                PYTHONPATH=os.pathsep.join([REPO_ROOT, os.environ.get('PYTHONPATH', '')]))

@@ -116,6 +116,7 @@ def test_generator_settings_differ_from_the_coco_format_set(tmp_path):
     assert 2 <= min(counts) and max(counts) <= 6
 
 
+@pytest.mark.slow
 def test_cli_writes_the_set_and_rejects_sizes_not_multiple_of_4(tmp_path):
     tool = osp.join(REPO_ROOT, 'tools', 'make_synthetic_voc.py')
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONWARNINGS='ignore')
@@ -130,6 +131,7 @@ def test_cli_writes_the_set_and_rejects_sizes_not_multiple_of_4(tmp_path):
     assert img.shape == (96, 128, 3)
 
 
+@pytest.mark.slow
 def test_study_ssd_trains_one_iteration_and_tests_on_a_tiny_set(voc_root, tmp_path):
     import torch
     from mmengine.runner import Runner

@@ -143,6 +143,7 @@ def test_merge_of_one_setting_states_it_under_the_table(tmp_path):
     assert table2([_run(), _run(scale=2)])['markdown'].count('DIFFERENT settings (scale)') == 1
 
 
+@pytest.mark.slow
 def test_merge_tool_refusal_is_one_error_line(tmp_path):
     a, b = str(tmp_path / 'a.json'), str(tmp_path / 'b.json')
     dump_json(_run(), a)

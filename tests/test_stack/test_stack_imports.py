@@ -2,9 +2,11 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 
 
+@pytest.mark.slow
 def test_stack_imports_in_a_fresh_interpreter():
     code = 'import fdsr_mm, mmdet, mmagic.models, mmcv.ops; print(mmcv.ops.nms.__module__)'
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,

@@ -13,6 +13,8 @@ import torch
 from conftest import REPO_ROOT, load_tool
 from helpers import cascade_testlib as lib
 
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
+
 cascade_eval = load_tool('cascade_eval')
 merge_cascade_tables = load_tool('merge_cascade_tables')
 

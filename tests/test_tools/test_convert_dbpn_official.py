@@ -100,6 +100,7 @@ def no_tmp_left(root):
     assert not [p for p in root.rglob('*') if p.name.endswith('.tmp')]
 
 
+@pytest.mark.slow
 def test_text_source_is_one_error_line_from_the_command_line(tmp_path):
     src, dst = tmp_path / 'DBPN_x4.pth', tmp_path / 'out.pth'
     src.write_text('epoch,loss\n1,0.52\n')  # e.g. a training log saved under the wrong name

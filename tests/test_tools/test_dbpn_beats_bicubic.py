@@ -14,7 +14,7 @@ from conftest import run_mim
 from fdsr_mm.datasets import bicubic_downsample
 from fdsr_mm.datasets.synthetic_images import write_synthetic_images
 
-pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
 
 CONFIG = 'configs/dbpn/dbpn-tiny_x4_1xb4-200i_synthetic.py'
 

@@ -66,6 +66,7 @@ def run_cli(repo_root, *args):
                           cwd=repo_root, env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_missing_config_is_one_error_line_exit_2(repo_root, tmp_path):
     proc = run_cli(repo_root, 'configs/no_such_detector.py', str(tmp_path / 'x.pth'), '--seed', '0')
     assert proc.returncode == 2
@@ -74,6 +75,7 @@ def test_missing_config_is_one_error_line_exit_2(repo_root, tmp_path):
     assert not os.listdir(tmp_path)
 
 
+@pytest.mark.slow
 def test_unwritable_or_folder_output_is_exit_2_naming_it(repo_root, tmp_path):
     tool = load_init_tool(repo_root)
     blocker = tmp_path / 'a_file'

@@ -12,7 +12,7 @@ from conftest import REPO_ROOT, run_mim
 from helpers.train_cli_testlib import checkpoint_iters
 from test_mim_train_fdsr import options  # (same folder)
 
-pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
 
 CONFIG = 'configs/fdsr/fdsr_swinir-tiny_x4_r18c4-tiny-a0.5b1_1xb4-200i_synthetic.py'
 

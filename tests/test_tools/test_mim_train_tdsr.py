@@ -7,7 +7,7 @@ import pytest
 
 from conftest import run_mim
 
-pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
 
 CONFIG = 'configs/tdsr/tdsr_dbpn-tiny_x4_ssd-tiny-a1g0.1_1xb4-200i_synthetic-voc.py'
 

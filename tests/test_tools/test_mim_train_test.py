@@ -6,7 +6,7 @@ import pytest
 
 from conftest import run_mim
 
-pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
 
 CONFIG = 'configs/dbpn/dbpn-tiny_x4_1xb4-200i_synthetic.py'
 

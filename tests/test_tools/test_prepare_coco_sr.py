@@ -82,6 +82,7 @@ def one_error_line(err, *names):
         assert str(name) in err, (name, err)
 
 
+@pytest.mark.slow
 def test_malformed_json_names_the_file_and_position_from_the_command_line(tmp_path):
     write_split(tmp_path, 'train2017', TRAIN, True)
     write_split(tmp_path, 'val2017', VAL, True)

@@ -35,7 +35,7 @@ from conftest import MIM, REPO_ROOT
 from fdsr_mm.utils import ToolError
 from fdsr_mm.utils.train_checks import _dataset_cfgs, check_data_roots
 
-pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
 
 DOCS = ('README.md', 'configs/tdsr/README.md')
 FIRST_TRAIN = 'configs/dbpn/dbpn-tiny_x4_1xb4-200i_synthetic.py'

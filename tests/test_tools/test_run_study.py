@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REPO_ROOT
 
-pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
 
 METHODS = ('hr', 'bicubic', 'dbpn_pretrained', 'dbpn', 'fdsr')
 FIG3 = ('dbpn', 'fdsr_a0b1', 'fdsr', 'fdsr_a1b1', 'fdsr_randprior', 'fdsr_clsprior')

@@ -212,6 +212,7 @@ def test_refused_or_mismatching_weights_are_one_error_line(tiny, tmp_path, capsy
     assert 'other.pth' in line and 'not those of this SR + detector model' in line, line
 
 
+@pytest.mark.slow
 def test_a_run_prints_only_its_own_lines(tiny, tmp_path):
     """No mmengine INFO blocks from init_weights() and no LocalVisBackend warning: the tool's
     summary line only (here without the progress bar)."""
@@ -227,6 +228,7 @@ def test_a_run_prints_only_its_own_lines(tiny, tmp_path):
     assert len(lines) == 1 and lines[0].startswith('3 images, '), lines[:20]
 
 
+@pytest.mark.slow
 def test_ctrl_c_is_one_line_and_the_rerun_keeps_what_was_finished(tiny, tmp_path, capsys):
     """SIGINT while a run is part way: exit code 130 and one line; the rerun reuses every image
     recorded before the interrupt and finishes the rest."""

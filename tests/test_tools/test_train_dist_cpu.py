@@ -17,7 +17,7 @@ import torch
 
 from conftest import REPO_ROOT
 
-pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
 
 CONFIG = 'configs/fdsr/fdsr_dbpn-tiny_x4_r18c4-tiny-a0.5b1_1xb4-200i_synthetic.py'
 MAX_ITERS = 4

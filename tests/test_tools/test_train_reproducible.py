@@ -17,7 +17,7 @@ import torch
 
 from conftest import REPO_ROOT
 
-pytestmark = pytest.mark.slow  # (setup.cfg: subprocesses / end-to-end runs)
+pytestmark = pytest.mark.slow  # (setup.cfg: spawns processes / runs end to end)
 
 CONFIG = osp.join(REPO_ROOT,
                   'configs/tdsr/tdsr_dbpn-tiny_x4_ssd-tiny-a1g0.1_1xb4-200i_synthetic-voc.py')
