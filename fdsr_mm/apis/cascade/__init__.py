@@ -20,7 +20,7 @@ runs two passes:
    background threads next to the model.
 2. **Detection pass** (:mod:`.detect_pass`; per method): mmdet's Runner and ``TestLoop`` with the
    detector's own test pipeline, whose ``LoadImageFromFile`` is replaced by
-   :class:`fdsr_mm.evaluation.LoadCascadeImage`, and the config's own evaluator (CocoMetric on a
+   :class:`fdsr_mm.datasets.LoadCascadeImage`, and the config's own evaluator (CocoMetric on a
    derived annotation file with the same geometry and without the excluded images; VOCMetric).
 
 Options are one :class:`CascadeOptions`; bad inputs raise :class:`CascadeError`.

@@ -1,7 +1,7 @@
 """Detection pass: mmdet's TestLoop and the config's own evaluator over each method's SR images.
 
 The detector's test pipeline keeps every transform except its ``LoadImageFromFile``, which
-becomes :class:`fdsr_mm.evaluation.LoadCascadeImage` (reads the cached image; the SR image has
+becomes :class:`fdsr_mm.datasets.LoadCascadeImage` (reads the cached image; the SR image has
 the mod-cropped HR size, so annotations stay in HR coordinates, boxes clipped). The evaluator is
 the config's CocoMetric (on the run's derived annotation file) or VOCMetric. Detection numbers
 are mmdet's, in percent; an AP that COCOeval reports as undefined (-1: no ground-truth box of

@@ -53,7 +53,10 @@ class SRDetector(BaseDetector):
         detector_test_pipeline (list[dict]): The detector's own test pipeline (its config's
             ``test_pipeline``); its loading and annotation steps are dropped, the rest (resize,
             pack) runs on every SR image.
-        sr (dict): The SR part, see :func:`~fdsr_mm.models.generators.build_sr_generator`, plus ``scale`` (int, the generator's
+        sr (dict): The SR part: ``config`` (MMagic config whose ``model.generator`` is built) and
+            ``checkpoint`` (its weights; None leaves them to a packed SRDetector checkpoint), or
+            ``generator`` (a generator config dict instead), built by
+            :func:`fdsr_mm.models.generators.build_sr_generator`; plus ``scale`` (int, the generator's
             factor), ``tile`` (LR tile size or None for whole images) and ``tile_pad`` (LR context
             pixels; None: the generator's receptive field, which makes tiles exact).
         detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (exactly the
