@@ -94,8 +94,7 @@ class SRDetInferencer(DetInferencer):
             ``visualization`` (RGB uint8 drawings, with ``return_vis``) and ``summary``
             (``images``, ``reused``, ``skipped`` [(file, reason)], ``detections``).
         """
-        files = list_images([inputs] if isinstance(inputs, str) else list(inputs),
-                            out_dir=out_dir or None)
+        files = self._inputs_to_list(inputs, out_dir)
         draw = bool(out_dir) and not no_save_vis
         self._run = run = start_run(self.model, files, out_dir, pred_score_thr, draw, draw_on,
                                     save_sr, not no_save_pred, ann_file)
@@ -161,10 +160,16 @@ class SRDetInferencer(DetInferencer):
         return visualizer
 
     # -- the steps -------------------------------------------------------------------------------
-    def _inputs_to_list(self, inputs) -> List[str]:
+    def _inputs_to_list(self, inputs, out_dir: str = '') -> List[str]:
         """Image files of ``inputs`` (a path or a list of paths: files, folders searched
-        recursively, glob patterns), sorted (:func:`list_images`)."""
-        return list_images([inputs] if isinstance(inputs, str) else list(inputs))
+        recursively, glob patterns), sorted; with ``out_dir``, refusing one that is a file or
+        inside an input folder (:func:`list_images`). Arrays are not taken: outputs and records
+        are named after the files."""
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        if not all(isinstance(i, str) for i in inputs):
+            raise SRDetectError('inputs must be image paths, folders or glob patterns (not '
+                                'arrays): outputs and records are named after the files')
+        return list_images(inputs, out_dir=out_dir or None)
 
     def preprocess(self, inputs: List[str], batch_size: int = 1, **kwargs):
         """Yield ``(images, data)`` per batch of ``inputs`` (file paths): ``images`` the decoded

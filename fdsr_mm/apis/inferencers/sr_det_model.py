@@ -121,9 +121,11 @@ def palette_of(cfg, palette: str, dataset_meta: dict):
     if found is None:
         from mmdet.registry import DATASETS
         try:
-            dataset_type = DATASETS.get(cfg.test_dataloader.dataset.type)
-        except (AttributeError, KeyError):
+            dataset_type = cfg.test_dataloader.dataset.type
+        except AttributeError:
             dataset_type = None
+        if isinstance(dataset_type, str):
+            dataset_type = DATASETS.get(dataset_type)
         found = getattr(dataset_type, 'METAINFO', {}).get('palette')
     return found if found is not None else dataset_meta.get('palette', 'random')
 
