@@ -60,3 +60,30 @@ def test_sr_det_inferencer_samples_carry_the_sr_image(tiny, tmp_path):
     sample = result['predictions'][0]
     assert sample.sr_img.shape == (64, 72, 3) and sample.sr_img.dtype == np.uint8
     assert os.listdir(str(tmp_path / 'o' / 'sr')) == ['img0.png']
+
+
+def test_a_plain_detector_config_gives_det_inferencers_boxes_and_loads_strictly(tiny, tmp_path):
+    """Any mmdet detector config works too; its weights are checked here (an SRDetector checks
+    its own): another model's file or a NaN weight is one error line naming the file."""
+    import torch
+    from mmdet.apis import DetInferencer
+
+    from fdsr_mm.apis import SRDetInferencer
+    from fdsr_mm.utils.checkpoints import NonFiniteError, WeightsMismatchError
+    img = osp.join(tiny['lr_dir'], 'img0.png')
+    mine = SRDetInferencer(tiny['det_cfg'], weights=tiny['ckpt'], device='cpu',
+                           show_progress=False)(img)['predictions'][0]
+    ref = DetInferencer(tiny['det_cfg'], weights=tiny['ckpt'], device='cpu',
+                        show_progress=False)(img)['predictions'][0]
+    assert np.allclose(mine['bboxes'], ref['bboxes']) and mine['labels'] == ref['labels']
+    state = torch.load(tiny['ckpt'], map_location='cpu', weights_only=True)['state_dict']
+    other = str(tmp_path / 'other.pth')
+    torch.save({'state_dict': dict(state, **{'extra.weight': torch.zeros(2)})}, other)
+    with pytest.raises(WeightsMismatchError, match='do not fit the model') as err:
+        SRDetInferencer(tiny['det_cfg'], weights=other, device='cpu')
+    assert 'other.pth' in str(err.value) and 'extra.weight' in str(err.value)
+    key = next(iter(state))
+    nan = str(tmp_path / 'nan.pth')
+    torch.save({'state_dict': dict(state, **{key: state[key] * float('nan')})}, nan)
+    with pytest.raises(NonFiniteError, match='nan.pth'):
+        SRDetInferencer(tiny['det_cfg'], weights=nan, device='cpu')
