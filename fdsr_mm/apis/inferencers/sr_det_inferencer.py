@@ -137,7 +137,7 @@ class SRDetInferencer(DetInferencer):
         model.dataset_meta['palette'] = palette_of(cfg, self.palette, model.dataset_meta)
 
     def _init_pipeline(self, cfg):
-        """The test pipeline on a decoded BGR uint8 (H, W, 3) array (``dict(img, img_path)``)."""
+        """The test pipeline on a decoded BGR uint8 (H, W, 3) array (``dict(img=...)``)."""
         return inference_pipeline(cfg)
 
     def _init_collate(self, cfg):
