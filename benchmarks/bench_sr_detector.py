@@ -113,7 +113,7 @@ def main():
 
     import fdsr_mm  # noqa: F401
     from fdsr_mm.apis import super_resolve_image
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     from fdsr_mm.datasets.synthetic_coco import synthetic_detection_image
     from fdsr_mm.datasets.transforms.bicubic import bicubic_downsample
     from mmdet.apis import inference_detector, init_detector

@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import fdsr_mm  # noqa: F401  (registers SRDetector)
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     from fdsr_mm.utils.io import torch_save_atomic
     model = init_sr_detector(args.config, None, 'cpu', args.cfg_options)
     meta = dict(dataset_meta=model.dataset_meta, config=args.config)

@@ -77,13 +77,15 @@ def main(argv=None) -> int:
     import torch
 
     import fdsr_mm  # noqa: F401  (registers SRDetector and the generators)
-    from fdsr_mm.apis.sr_detect import detect_folder, init_sr_detector, list_images
+    from fdsr_mm.apis.inferencers import SRDetInferencer, list_images
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    files = list_images(args.inputs, out_dir=args.out_dir)
-    model = init_sr_detector(args.config, args.weights, device, args.cfg_options)
-    summary = detect_folder(model, files, args.out_dir, args.batch_size, args.score_thr,
-                            draw=not args.no_draw, progress=not args.no_progress,
-                            draw_on=args.draw_on, save_sr=args.save_sr, ann_file=args.ann_file)
+    files = list_images(args.inputs, out_dir=args.out_dir)  # bad inputs: before the model
+    inferencer = SRDetInferencer(args.config, args.weights, device,
+                                 show_progress=not args.no_progress, cfg_options=args.cfg_options)
+    summary = inferencer(files, batch_size=args.batch_size, out_dir=args.out_dir,
+                         pred_score_thr=args.score_thr, no_save_vis=args.no_draw,
+                         draw_on=args.draw_on, save_sr=args.save_sr,
+                         ann_file=args.ann_file)['summary']
     reused = f" ({summary['reused']} finished by an earlier run)" if summary['reused'] else ''
     print(f"\n{summary['images']} images{reused}, {summary['detections']} detections (score "
           f">= {args.score_thr}), {len(summary['skipped'])} skipped -> {args.out_dir}")

@@ -103,6 +103,43 @@ def check_lr_coco_args(ann_file: str, img_dir: str, out_root: str, scale: int,
             'choose an output folder outside the HR image folder that does not hold the HR json')
 
 
+def _read_coco_json(ann_file: str) -> dict:
+    """The HR COCO json, or a ToolError naming it (missing, not json, no ``images`` list)."""
+    if not osp.isfile(ann_file):
+        raise ToolError('the annotation file does not exist', ann_file,
+                        'pass the HR COCO json (e.g. annotations/instances_val2017.json)')
+    with open(ann_file, encoding='utf-8') as f:
+        try:
+            coco = json.load(f)
+        except json.JSONDecodeError as e:
+            raise ToolError(f'not a json file: {e}', ann_file) from None
+    if not isinstance(coco, dict) or not isinstance(coco.get('images'), list):
+        raise ToolError('not a COCO detection json (no "images" list)', ann_file)
+    return coco
+
+
+def _write_lr_image(path: str, im: dict, stem: str, out_root: str, scale: int,
+                    degradation: str, seed: int):
+    """Degrade one HR image (mod-cropped) and write ``images/<stem>.png`` (RGB, lossless).
+
+    Returns:
+        The LR image entry (``im`` with the LR name and size, ``hr_file_name``), or why the
+        image was skipped (str).
+    """
+    img, _, why = read_hr(path)
+    if img is None:
+        return why
+    h, w = (img.shape[0] // scale) * scale, (img.shape[1] // scale) * scale
+    if h == 0 or w == 0:
+        return f'smaller than the scale {scale}'
+    lr = degrade(np.ascontiguousarray(img[:h, :w]), scale, degradation, seed,
+                 degradation_key(path), channel_order='rgb')
+    name = stem + '.png'
+    write_png(osp.join(out_root, 'images', name), lr)  # lossless, atomic
+    return dict(im, file_name=name, hr_file_name=im['file_name'], width=w // scale,
+                height=h // scale)
+
+
 def write_lr_coco(ann_file: str, img_dir: str, out_root: str, scale: int = 4,
                   degradation: str = 'bicubic', seed: int = 0) -> Tuple[str, Dict]:
     """Write ``out_root/images/<name>.png`` and ``out_root/annotations/<ann_file's name>``.
@@ -126,16 +163,7 @@ def write_lr_coco(ann_file: str, img_dir: str, out_root: str, scale: int = 4,
             COCO detection json.
     """
     check_lr_coco_args(ann_file, img_dir, out_root, scale, seed)
-    if not osp.isfile(ann_file):
-        raise ToolError('the annotation file does not exist', ann_file,
-                        'pass the HR COCO json (e.g. annotations/instances_val2017.json)')
-    with open(ann_file, encoding='utf-8') as f:
-        try:
-            coco = json.load(f)
-        except json.JSONDecodeError as e:
-            raise ToolError(f'not a json file: {e}', ann_file) from None
-    if not isinstance(coco, dict) or not isinstance(coco.get('images'), list):
-        raise ToolError('not a COCO detection json (no "images" list)', ann_file)
+    coco = _read_coco_json(ann_file)
     by_image: Dict[int, List[dict]] = {}
     for ann in coco.get('annotations', []):
         by_image.setdefault(ann['image_id'], []).append(ann)
@@ -144,20 +172,12 @@ def write_lr_coco(ann_file: str, img_dir: str, out_root: str, scale: int = 4,
     images, annotations, skipped, rle_masks = [], [], [], 0
     for im, stem in zip(coco['images'], names):
         path = osp.join(img_dir, im['file_name'])
-        img, _, why = read_hr(path)
-        if img is None:
-            skipped.append((path, why))
+        entry = _write_lr_image(path, im, stem, out_root, scale, degradation, seed)
+        if isinstance(entry, str):
+            skipped.append((path, entry))
             continue
-        h, w = (img.shape[0] // scale) * scale, (img.shape[1] // scale) * scale
-        if h == 0 or w == 0:
-            skipped.append((path, f'smaller than the scale {scale}'))
-            continue
-        lr = degrade(np.ascontiguousarray(img[:h, :w]), scale, degradation, seed,
-                     degradation_key(path), channel_order='rgb')
-        name = stem + '.png'
-        write_png(osp.join(out_root, 'images', name), lr)  # lossless, atomic
-        images.append(dict(im, file_name=name, hr_file_name=im['file_name'], width=w // scale,
-                           height=h // scale))
+        images.append(entry)
+        w, h = entry['width'] * scale, entry['height'] * scale
         for ann in by_image.get(im['id'], []):
             scaled = _scaled_annotation(ann, scale, w, h)
             if scaled is not None:

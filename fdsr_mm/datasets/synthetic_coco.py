@@ -149,6 +149,46 @@ def _draw_clutter(rng: np.random.Generator, img: np.ndarray, yy: np.ndarray, xx:
                  cv2.LINE_AA)
 
 
+def _place_object(rng: np.random.Generator, objects: List[Dict], side: float, h: int, w: int,
+                  max_tries: int) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    """A polygon of about ``side`` px that leaves every earlier object visible enough:
+    ``(polygon (N, 2) int32 x, y; its (h, w) bool mask)``, or None after ``max_tries``."""
+    for _try in range(max_tries):
+        half = side * 0.75
+        if 2 * half >= min(h, w) - 2:
+            side *= 0.8
+            continue
+        cx, cy = rng.uniform(half, w - half), rng.uniform(half, h - half)
+        pts = _shape_polygon(rng, cx, cy, side)
+        pts[:, 0] = np.clip(pts[:, 0], 0, w - 1)
+        pts[:, 1] = np.clip(pts[:, 1], 0, h - 1)
+        mask8 = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(mask8, [pts], 1)
+        mask = mask8 > 0
+        if mask.sum() < 16:
+            continue
+        if all((o['visible'] & ~mask).sum() >= _MIN_VISIBLE * o['area'] for o in objects):
+            return pts, mask
+    return None
+
+
+def _paint_object(rng: np.random.Generator, img: np.ndarray, label: int, pts: np.ndarray,
+                  mask: np.ndarray, yy: np.ndarray, xx: np.ndarray) -> None:
+    """Paint an object of class ``label`` into ``img`` ((H, W, 3) float RGB, [0, 255])."""
+    h, w = mask.shape
+    x0, y0 = int(pts[:, 0].min()), int(pts[:, 1].min())
+    x1, y1 = int(pts[:, 0].max()) + 1, int(pts[:, 1].max()) + 1
+    body, detail = _two_colors(rng)
+    img[mask] = body
+    img[mask & _detail_mask(rng, label, h, w, yy, xx, (x0, y0, x1, y1))] = detail
+    # A 3 px outline in the detail colour: a coarse 'this is an object' cue that survives x4
+    # downsampling (distractors have none), so LR objects can still be found but lose the
+    # detail that tells their category.
+    outline = np.zeros((h, w), np.uint8)
+    cv2.polylines(outline, [pts], True, 1, 3)
+    img[(outline > 0) & mask] = detail
+
+
 def synthetic_detection_image(rng: np.random.Generator, size: Tuple[int, int],
                               max_tries: int = 20, num_objects: Tuple[int, int] = (3, 8),
                               object_side: Tuple[float, float] = (16.0, 160.0)
@@ -179,35 +219,11 @@ def synthetic_detection_image(rng: np.random.Generator, size: Tuple[int, int],
     for _ in range(int(rng.integers(num_objects[0], num_objects[1] + 1))):
         label = int(rng.integers(0, len(SYNTHETIC_COCO_CLASSES)))
         side = float(np.exp(rng.uniform(np.log(object_side[0]), np.log(object_side[1])))) * scale
-        for _try in range(max_tries):
-            half = side * 0.75
-            if 2 * half >= min(h, w) - 2:
-                side *= 0.8
-                continue
-            cx, cy = rng.uniform(half, w - half), rng.uniform(half, h - half)
-            pts = _shape_polygon(rng, cx, cy, side)
-            pts[:, 0] = np.clip(pts[:, 0], 0, w - 1)
-            pts[:, 1] = np.clip(pts[:, 1], 0, h - 1)
-            mask8 = np.zeros((h, w), np.uint8)
-            cv2.fillPoly(mask8, [pts], 1)
-            mask = mask8 > 0
-            if mask.sum() < 16:
-                continue
-            if all((o['visible'] & ~mask).sum() >= _MIN_VISIBLE * o['area'] for o in objects):
-                break
-        else:
+        placed = _place_object(rng, objects, side, h, w, max_tries)
+        if placed is None:
             continue
-        x0, y0 = int(pts[:, 0].min()), int(pts[:, 1].min())
-        x1, y1 = int(pts[:, 0].max()) + 1, int(pts[:, 1].max()) + 1
-        body, detail = _two_colors(rng)
-        img[mask] = body
-        img[mask & _detail_mask(rng, label, h, w, yy, xx, (x0, y0, x1, y1))] = detail
-        # A 3 px outline in the detail colour: a coarse 'this is an object' cue that survives x4
-        # downsampling (distractors have none), so LR objects can still be found but lose the
-        # detail that tells their category.
-        outline = np.zeros((h, w), np.uint8)
-        cv2.polylines(outline, [pts], True, 1, 3)
-        img[(outline > 0) & mask] = detail
+        pts, mask = placed
+        _paint_object(rng, img, label, pts, mask, yy, xx)
         for o in objects:
             o['visible'] &= ~mask
         objects.append(dict(label=label, polygon=pts, mask=mask, visible=mask.copy(),

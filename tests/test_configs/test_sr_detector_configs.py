@@ -54,7 +54,7 @@ def test_paper_faster_rcnn_config_runs_with_fdsr_ddbpn(tmp_path):
     from mmdet.apis import inference_detector
     from mmengine.registry import DefaultScope
 
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     from fdsr_mm.models.generators.builder import build_sr_generator
     torch.manual_seed(0)
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'sr_detectors',

@@ -92,7 +92,7 @@ def _assert_one_line(err, path, *parts):
 
 
 def test_packed_file_loads_every_weight_of_the_configs_checkpoints(world):
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     ref = init_sr_detector(world['complete']).state_dict()
     got = _inferencer(world['empty'], world['files']['packed']).model.state_dict()
     assert got.keys() == ref.keys() and any(k.startswith('generator.') for k in got)
@@ -129,7 +129,7 @@ def test_bare_detector_file_needs_the_generators_weights(world):
     cfg = Config.fromfile(world['empty'])
     cfg.model.sr.checkpoint = world['files']['sr_checkpoint']
     model = _inferencer(cfg, path).model  # with the SR checkpoint it is complete
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     ref = init_sr_detector(world['complete']).state_dict()
     for k, v in model.state_dict().items():
         assert torch.equal(ref[k], v), k
@@ -149,7 +149,7 @@ def test_packed_file_with_nan_generator_is_refused(world):
 def test_direct_load_state_dict_and_strict_false_are_checked_too(world):
     from mmengine.runner import load_checkpoint
 
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     model = init_sr_detector(world['empty'])
     sr_only = torch.load(world['files']['sr_checkpoint'], map_location='cpu',
                          weights_only=True)['state_dict']
@@ -162,7 +162,7 @@ def test_direct_load_state_dict_and_strict_false_are_checked_too(world):
 
 def test_config_checkpoints_are_strict_and_finite(world):
     """model.detector_checkpoint / model.sr.checkpoint: extra, mis-shaped or NaN weights."""
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     root, det_cfg = world['root'], world['det_cfg']
     sr_cfg = world['files']['sr_checkpoint'].replace('.pth', '.py')
     state = torch.load(world['files']['detector'], map_location='cpu',

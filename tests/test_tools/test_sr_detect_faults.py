@@ -44,7 +44,7 @@ def _hand_made_gt(tiny, path):
     give AP 1 exactly when ids and coordinates are right."""
     from mmdet.apis import inference_detector
 
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     model = init_sr_detector(tiny['cfg'])
     classes = model.dataset_meta['classes']
     cat_ids = {c: 10 * (len(classes) - i) for i, c in enumerate(classes)}

@@ -18,10 +18,17 @@ runs two passes:
    compute PSNR (RGB, Y), SSIM, FSIM, FSIMc against the mod-cropped HR with ``shave = scale``.
    ``hr`` and ``bicubic`` are methods like any SR model (:mod:`.methods`). Image I/O runs in
    background threads next to the model.
-2. **Detection pass** (:mod:`.detect_pass`; per method): mmdet's Runner and ``TestLoop`` with the
+2. **Detection pass** (:mod:`.detect_pass`; per method): mmdet's Runner, built once, with the
    detector's own test pipeline, whose ``LoadImageFromFile`` is replaced by
-   :class:`fdsr_mm.evaluation.LoadCascadeImage`, and the config's own evaluator (CocoMetric on a
+   :class:`fdsr_mm.datasets.LoadCascadeImage`, and the config's own evaluator (CocoMetric on a
    derived annotation file with the same geometry and without the excluded images; VOCMetric).
+   Each method is one ``runner.test()`` over an mmengine ``TestLoop`` of its images, which the
+   runner's test loop (:class:`~.detect_pass.CascadeTestLoop`) runs: public mmengine API, hooks
+   fired by mmengine itself.
+
+The steps (:mod:`.run`) pass their results on explicitly: ``check_inputs -> Setup``,
+``build_detector -> Detector``, ``list_images -> Images``, ``load_sr_models -> generators``,
+``sr_pass -> SRImages``, ``detection_pass -> Detections``, ``make_result -> dict``.
 
 Options are one :class:`CascadeOptions`; bad inputs raise :class:`CascadeError`.
 

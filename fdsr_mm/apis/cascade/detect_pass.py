@@ -1,11 +1,18 @@
 """Detection pass: mmdet's TestLoop and the config's own evaluator over each method's SR images.
 
 The detector's test pipeline keeps every transform except its ``LoadImageFromFile``, which
-becomes :class:`fdsr_mm.evaluation.LoadCascadeImage` (reads the cached image; the SR image has
+becomes :class:`fdsr_mm.datasets.LoadCascadeImage` (reads the cached image; the SR image has
 the mod-cropped HR size, so annotations stay in HR coordinates, boxes clipped). The evaluator is
 the config's CocoMetric (on the run's derived annotation file) or VOCMetric. Detection numbers
 are mmdet's, in percent; an AP that COCOeval reports as undefined (-1: no ground-truth box of
 that kind) stays undefined (None) rather than becoming a number.
+
+Only mmengine's public API runs it: :func:`detection_runner` builds the run's one Runner
+(``Runner.from_cfg``; the detector is built once) with ``test_cfg=dict(type='CascadeTestLoop')``;
+for every method :class:`DetectionPass` builds an mmengine ``TestLoop`` (public constructor:
+that method's dataloader and evaluator), hands it to the runner's test loop
+(``runner.test_loop``, a :class:`CascadeTestLoop`) and calls ``runner.test()``, which fires the
+hooks (``before_run``, ``before_test``, ... ``after_run``) exactly as for any mmengine test.
 """
 import copy
 import os
@@ -13,8 +20,14 @@ import os.path as osp
 import time
 from typing import List, Optional
 
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.evaluator import Evaluator
 from mmengine.hooks import Hook
 from mmengine.registry import DefaultScope
+from mmengine.runner import BaseLoop, Runner, TestLoop
+
+from mmdet.registry import DATASETS, LOOPS, METRICS
 
 from fdsr_mm.evaluation.voc_per_image import voc_dump_metrics
 
@@ -75,14 +88,18 @@ def det_numbers(metrics: dict, metric: str, num_gt_boxes: Optional[int] = None) 
 
 
 class _TestIterSeconds(Hook):
-    """Sums the time of the test iterations (detector ``test_step`` + metric ``process``), i.e.
-    the detection pass without data loading and the final metric computation."""
+    """Sums the time of the test iterations (detector ``test_step`` + metric ``process``) of one
+    ``runner.test()``, i.e. the detection pass without data loading and the final metric
+    computation."""
 
     priority = 'LOWEST'  # before_test_iter runs after the other hooks'
 
     def __init__(self):
         self.seconds = 0.0
         self._t0 = None
+
+    def before_test(self, runner):
+        self.seconds = 0.0
 
     def before_test_iter(self, runner, batch_idx, data_batch=None):
         self._t0 = time.perf_counter()
@@ -91,22 +108,60 @@ class _TestIterSeconds(Hook):
         self.seconds += time.perf_counter() - self._t0
 
 
+@LOOPS.register_module()
+class CascadeTestLoop(BaseLoop):
+    """The detection runner's test loop: runs the :class:`~mmengine.runner.TestLoop` of the SR
+    method being evaluated (:meth:`use`).
+
+    The Runner builds it from ``test_cfg=dict(type='CascadeTestLoop')`` with the config's test
+    dataloader and evaluator, which it leaves unbuilt (each method has its own). Its
+    ``dataloader`` and ``evaluator`` are the method's, so hooks that read
+    ``runner.test_dataloader`` (IterTimerHook, LoggerHook) see the images being evaluated.
+    """
+
+    def __init__(self, runner, dataloader=None, evaluator=None):
+        super().__init__(runner, None)
+        self.method_loop: Optional[TestLoop] = None
+
+    def use(self, loop: TestLoop) -> None:
+        """Evaluate with ``loop`` (built with this loop's runner) from now on."""
+        self.method_loop, self.dataloader = loop, loop.dataloader
+
+    @property
+    def evaluator(self) -> Optional[Evaluator]:
+        return self.method_loop.evaluator if self.method_loop else None
+
+    def run(self) -> dict:
+        if self.method_loop is None:
+            raise RuntimeError('CascadeTestLoop.run() before use(): no method to evaluate.')
+        return self.method_loop.run()
+
+
+def detection_runner(cfg: Config, work_dir: str, launcher: str) -> Runner:
+    """The run's mmdet Runner (builds the detector, initialises the distributed environment),
+    its test loop a :class:`CascadeTestLoop`; the caller loads the detector weights."""
+    cfg = copy.deepcopy(cfg)
+    cfg.work_dir, cfg.launcher = work_dir, launcher
+    cfg.load_from, cfg.resume = None, False
+    cfg.test_cfg = dict(type='CascadeTestLoop')
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        return Runner.from_cfg(cfg)
+
+
 class DetectionPass:
     """The detection pass of one run: dataset and evaluator built once, one TestLoop per method.
 
     Args:
-        runner: The mmdet Runner of the detector config (detector weights loaded).
+        runner: From :func:`detection_runner` (detector weights loaded).
         cfg: The detector config (``test_dataloader``, ``test_evaluator``).
         test_ds: The test dataset config, ``ann_file`` pointing at the evaluated annotations.
         metric: ``'coco'`` or ``'voc'``.
     """
 
-    def __init__(self, runner, cfg, test_ds, metric: str):
-        from mmdet.registry import DATASETS
+    def __init__(self, runner: Runner, cfg: Config, test_ds, metric: str):
         self.runner, self.cfg, self.test_ds, self.metric = runner, cfg, test_ds, metric
         self.iter_timer = _TestIterSeconds()
         runner.register_hook(self.iter_timer)
-        runner.call_hook('before_run')
         with DefaultScope.overwrite_default_scope('mmdet'):
             # Built once for all methods: the test dataset (annotation parsing) and the evaluator
             # (CocoMetric loads the annotation file); each method gets a shallow copy of the
@@ -123,12 +178,8 @@ class DetectionPass:
         # (COCO keeps them in CocoMetric's detections.bbox.json).
         self.voc_dumps = voc_dump_metrics(evaluators, 'voc_per_image.pkl')
 
-    def _loop(self, image_dir: str, index_file: str, method_dir: str, dump_predictions: bool):
-        from mmengine.dataset import Compose
-        from mmengine.evaluator import Evaluator
-        from mmengine.runner import TestLoop
-
-        from mmdet.registry import METRICS
+    def _loop(self, image_dir: str, index_file: str, method_dir: str,
+              dump_predictions: bool) -> TestLoop:
         dataset = copy.copy(self.base_dataset)
         dataset.pipeline = Compose(replace_loader(self.test_ds.pipeline, index_file, image_dir))
         dl = copy.deepcopy(self.cfg.test_dataloader)
@@ -150,18 +201,12 @@ class DetectionPass:
         """Detect on one method's cached images; returns det numbers, mmdet metrics, timings."""
         os.makedirs(method_dir, exist_ok=True)
         t0 = time.perf_counter()
-        self.iter_timer.seconds = 0.0
         with DefaultScope.overwrite_default_scope('mmdet'):
-            # Hooks (IterTimerHook) read runner.test_dataloader, i.e. runner.test_loop: install
-            # this method's loop there, as Runner.test() does with the config's.
-            self.runner._test_loop = self._loop(image_dir, index_file, method_dir,
-                                                dump_predictions)
-            metrics = self.runner.test_loop.run()
+            self.runner.test_loop.use(self._loop(image_dir, index_file, method_dir,
+                                                 dump_predictions))
+            metrics = self.runner.test()
         return dict(det=det_numbers(metrics, self.metric, num_gt_boxes),
                     mmdet_metrics={k: float(v) for k, v in metrics.items()
                                    if isinstance(v, (int, float))},
                     det_seconds=time.perf_counter() - t0,
                     det_iter_seconds=self.iter_timer.seconds)
-
-    def close(self):
-        self.runner.call_hook('after_run')

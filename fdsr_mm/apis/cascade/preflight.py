@@ -12,10 +12,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from fdsr_mm.utils.checkpoints.detector import load_detector_checkpoint
+from fdsr_mm.utils.checkpoints.detector import read_checked_detector_state
 from fdsr_mm.utils.io import probe_writable
 from fdsr_mm.utils.cli_errors import format_error
-from fdsr_mm.utils.checkpoints.fit import compare_state, describe_mismatch
 from fdsr_mm.apis.cascade.options import CascadeError
 
 #: Images whose long side is at least this many times their short side are also run through the
@@ -67,19 +66,9 @@ def check_detector_arguments(config: str, checkpoint: str) -> None:
             'pass the mmdet config (.py) first and its trained weights (.pth) second'))
 
 
-def _model_keys_check(model_state: Dict[str, torch.Tensor], state: dict, path: str,
-                      config: str) -> None:
-    """Every model weight in ``state`` with its shape (extra keys in the file are allowed)."""
-    missing, _, shapes = compare_state(model_state, state)
-    detail = describe_mismatch(missing, [], shapes, len(model_state))
-    if detail:
-        raise CascadeError(f'Detector checkpoint {path} does not hold the weights of {config}: '
-                           f'{detail}. Pass the checkpoint trained with this config.')
-
-
 def load_detector_weights(model: torch.nn.Module, path: str, config: str,
                           option: str = "the cascade's CHECKPOINT") -> dict:
-    """Load a detector checkpoint into ``model``; every model weight must be in the file.
+    """Load a detector checkpoint into ``model``: every model weight in the file, all finite.
 
     mmengine only logs missing keys, so a checkpoint of another architecture (an SR checkpoint,
     say) would leave an untrained detector that still produces a table.
@@ -87,13 +76,13 @@ def load_detector_weights(model: torch.nn.Module, path: str, config: str,
     Returns:
         dict: the checkpoint's ``meta`` (``dataset_meta`` holds the class names), or ``{}``.
     """
-    try:  # callers check that the file exists first
-        state, meta = load_detector_checkpoint(path, config, 'Detector', option)
-    except (RuntimeError, EOFError, OSError, ValueError) as e:  # truncated, not a checkpoint
-        raise CascadeError(f'Detector checkpoint {path} cannot be read ({type(e).__name__}: '
-                           f'{str(e).splitlines()[0]}): pass an intact checkpoint.') from None
     model = model.module if is_model_wrapper(model) else model
-    _model_keys_check(model.state_dict(), state, path, config)
+    try:  # callers check that the file exists first
+        state, meta = read_checked_detector_state(
+            model.state_dict(), path, config, option,
+            'pass the checkpoint trained with this config', allow_extra=True)
+    except ValueError as e:  # WeightsMismatchError, NonFiniteError
+        raise CascadeError(str(e)) from None
     _load_checkpoint_to_model(model, dict(state_dict=state), strict=False)
     return meta
 

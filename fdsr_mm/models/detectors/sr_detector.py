@@ -30,7 +30,7 @@ from mmdet.structures import DetDataSample
 
 from fdsr_mm.models.generators.builder import build_sr_generator
 from fdsr_mm.models.generators.tiled_inference import quantise, super_resolve_tensor
-from fdsr_mm.utils.checkpoints.detector import load_detector_checkpoint
+from fdsr_mm.utils.checkpoints.detector import read_checked_detector_state
 from fdsr_mm.utils.checkpoints.finite import check_finite_state_dict
 from fdsr_mm.utils.checkpoints.fit import WeightsMismatchError, check_state_fits, source_of
 
@@ -53,7 +53,10 @@ class SRDetector(BaseDetector):
         detector_test_pipeline (list[dict]): The detector's own test pipeline (its config's
             ``test_pipeline``); its loading and annotation steps are dropped, the rest (resize,
             pack) runs on every SR image.
-        sr (dict): The SR part, see :func:`~fdsr_mm.models.generators.build_sr_generator`, plus ``scale`` (int, the generator's
+        sr (dict): The SR part: ``config`` (MMagic config whose ``model.generator`` is built) and
+            ``checkpoint`` (its weights; None leaves them to a packed SRDetector checkpoint), or
+            ``generator`` (a generator config dict instead), built by
+            :func:`fdsr_mm.models.generators.build_sr_generator`; plus ``scale`` (int, the generator's
             factor), ``tile`` (LR tile size or None for whole images) and ``tile_pad`` (LR context
             pixels; None: the generator's receptive field, which makes tiles exact).
         detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (exactly the
@@ -106,18 +109,9 @@ class SRDetector(BaseDetector):
             raise FileNotFoundError(f'Detector checkpoint {checkpoint} does not exist: download '
                                     'the model-zoo file named in the detector config, or fix '
                                     'model.detector_checkpoint.')
-        try:
-            state, meta = load_detector_checkpoint(checkpoint, 'model.detector', 'Detector',
-                                                   'model.detector_checkpoint')
-        except (RuntimeError, EOFError, OSError) as e:  # truncated, not a checkpoint
-            raise WeightsMismatchError(
-                f'detector checkpoint cannot be read ({type(e).__name__}: '
-                f'{str(e).splitlines()[0] if str(e) else ""})', checkpoint,
-                'it is truncated or not a torch checkpoint: pass an intact one') from None
-        check_state_fits(self.detector.state_dict(), state, checkpoint,
-                         'detector checkpoint (model.detector_checkpoint) does not hold the '
-                         'weights of model.detector', _DETECTOR_FIX)
-        check_finite_state_dict(state, checkpoint)
+        state, meta = read_checked_detector_state(
+            self.detector.state_dict(), checkpoint, 'model.detector',
+            'model.detector_checkpoint', _DETECTOR_FIX)
         self.detector.load_state_dict(state, strict=False)  # checked: only num_batches_tracked
         if meta.get('dataset_meta'):
             self.dataset_meta = meta['dataset_meta']  # class names for visualizers and metrics

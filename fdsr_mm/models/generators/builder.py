@@ -48,7 +48,7 @@ def generator_cfg(config: str) -> dict:
 
 
 def load_generator_weights(generator: torch.nn.Module, checkpoint: str, source: str,
-                           option: str = 'the SR checkpoint') -> None:
+                           option: Optional[str] = None) -> None:
     """Load ``checkpoint`` into ``generator`` after checking that it fits exactly and is finite.
 
     Args:
@@ -60,11 +60,12 @@ def load_generator_weights(generator: torch.nn.Module, checkpoint: str, source: 
     """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'SR checkpoint {checkpoint} does not exist: train it '
-                                f'(tools/train.py) or fix {option}.')
+                                f'(tools/train.py) or fix {option or "its path"}.')
     state = read_generator_state(checkpoint)
     check_state_fits(
         generator.state_dict(), state, checkpoint,
-        f'SR checkpoint does not fit the generator of {source}',
+        'SR checkpoint' + (f' ({option})' if option else '') +
+        f' does not fit the generator of {source}',
         'pass the checkpoint trained with this SR config (same scale and architecture)')
     check_finite_state_dict(state, checkpoint)
     generator.load_state_dict(state, strict=False)  # checked above: only BN counters may lack
@@ -72,7 +73,7 @@ def load_generator_weights(generator: torch.nn.Module, checkpoint: str, source: 
 
 def build_sr_generator(config: Optional[str] = None, checkpoint: Optional[str] = None,
                        generator: Optional[dict] = None,
-                       option: str = 'the SR checkpoint') -> torch.nn.Module:
+                       option: Optional[str] = None) -> torch.nn.Module:
     """Build an SR generator in eval mode, from ``config`` (its ``model.generator``) or from a
     generator config dict ``generator`` (e.g. ``dict(type='InterpolationSR', scale=4)``).
 

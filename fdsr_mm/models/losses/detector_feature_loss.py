@@ -13,12 +13,11 @@ import torch.nn.functional as F
 from mmengine import MMLogger
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.hub import get_config
 
 from mmagic.registry import MODELS
 
 from fdsr_mm.utils.checkpoints.detector import load_detector_state_dict
-from fdsr_mm.utils.configs import fdsr_mm_config_dir
+from fdsr_mm.utils.configs import config_path, load_config
 
 _CRITERIA = ('mse', 'frobenius')
 
@@ -35,21 +34,14 @@ def load_extractor_config(config: str, cfg_options: Optional[dict] = None) -> Co
     Returns:
         Config: the full config; its ``model`` must hold ``backbone`` and ``data_preprocessor``.
     """
-    if config.startswith('fdsr_mm::'):
-        path = osp.join(fdsr_mm_config_dir(), config[len('fdsr_mm::'):])
-    elif '::' in config:
-        cfg = get_config(config)
-        path = None
-    else:
-        path = config
-    if path is not None:
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'Feature-extractor config {config!r} does not exist ({path}). Pass a detector '
-                "config path (relative to where you run), an mmdet name such as 'mmdet::"
-                "faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py' or an fdsr_mm name such as "
-                "'fdsr_mm::_base_/feature_extractors/vgg19-54_imagenet.py'.")
-        cfg = Config.fromfile(path)
+    path = config_path(config)
+    if '::' not in path and not osp.isfile(path):
+        raise FileNotFoundError(
+            f'Feature-extractor config {config!r} does not exist ({path}). Pass a detector '
+            "config path (relative to where you run), an mmdet name such as 'mmdet::"
+            "faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py' or an fdsr_mm name such as "
+            "'fdsr_mm::_base_/feature_extractors/vgg19-54_imagenet.py'.")
+    cfg = load_config(config)
     if cfg_options:
         cfg.merge_from_dict(dict(cfg_options))
     return cfg

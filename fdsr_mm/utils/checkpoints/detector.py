@@ -6,10 +6,13 @@ models are removed.
 """
 import os.path as osp
 import re
-from typing import Dict, Tuple
+from typing import Dict, Mapping, Tuple
 
 import torch
 from mmengine.runner import CheckpointLoader
+
+from fdsr_mm.utils.checkpoints.finite import check_finite_state_dict
+from fdsr_mm.utils.checkpoints.fit import WeightsMismatchError, compare_state, describe_mismatch
 
 #: torchvision's weight files are ``<arch>-<first 8 hex digits of their sha256>.pth``; mmdet's
 #: model-zoo files add a date: ``<config>_<yyyymmdd>-<8 hex>.pth``.
@@ -62,3 +65,40 @@ def load_detector_state_dict(checkpoint: str, detector_config: str, what: str,
                              option: str) -> Dict[str, torch.Tensor]:
     """The state dict of :func:`load_detector_checkpoint` (same arguments and errors)."""
     return load_detector_checkpoint(checkpoint, detector_config, what, option)[0]
+
+
+def read_checked_detector_state(expected: Mapping[str, torch.Tensor], checkpoint: str,
+                                config: str, option: str, fix: str, allow_extra: bool = False
+                                ) -> Tuple[Dict[str, torch.Tensor], dict]:
+    """The state dict and meta of a detector checkpoint, checked against the model's.
+
+    Every weight of ``expected`` (the detector's ``state_dict()``) must be in the file with its
+    shape, and all must be finite; keys the model lacks are refused unless ``allow_extra``
+    (model-zoo files of a config with extra heads). mmengine only logs missing keys, so without
+    this a checkpoint of another architecture would leave an untrained detector that still
+    produces numbers.
+
+    Args:
+        config: The detector's config, named in the error; option: the argument or config key
+            that named ``checkpoint``; fix: what the user should do.
+
+    Raises:
+        FileNotFoundError: No such file. WeightsMismatchError: unreadable (truncated, not a
+            torch checkpoint), or not this detector's weights. NonFiniteError: NaN/Inf weights.
+    """
+    try:
+        state, meta = load_detector_checkpoint(checkpoint, config, 'Detector', option)
+    except FileNotFoundError:
+        raise
+    except (RuntimeError, EOFError, OSError, ValueError) as e:  # truncated, not a checkpoint
+        first = str(e).splitlines()[0] if str(e) else ''
+        raise WeightsMismatchError(
+            f'detector checkpoint cannot be read ({type(e).__name__}: {first})', checkpoint,
+            'it is truncated or not a torch checkpoint: pass an intact one') from None
+    missing, unexpected, shapes = compare_state(expected, state)
+    detail = describe_mismatch(missing, [] if allow_extra else unexpected, shapes, len(expected))
+    if detail:
+        raise WeightsMismatchError(f'detector checkpoint ({option}) does not hold the weights '
+                                   f'of {config}: {detail}', checkpoint, fix)
+    check_finite_state_dict(state, checkpoint)
+    return state, meta

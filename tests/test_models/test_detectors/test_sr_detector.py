@@ -33,7 +33,7 @@ def _predict(config, imgs, checkpoint=None):
     checkpoint), an SRDetector built from its config (which names its checkpoints)."""
     from mmdet.apis import inference_detector, init_detector
 
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     model = init_sr_detector(config) if checkpoint is None else \
         init_detector(config, checkpoint, device='cpu')
     return [r.pred_instances for r in inference_detector(model, imgs)]
@@ -72,7 +72,7 @@ def test_x4_boxes_are_in_the_lr_input_coordinates(tiny):
 
 
 def test_generator_sees_rgb_0_1_and_detector_gets_the_bgr_image_a_loader_gives(tiny):
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     cfg = write_sr_detector_config(tiny['root'] / 'x4c.py', tiny['det_cfg'], tiny['ckpt'], 4)
     model = init_sr_detector(cfg)
     seen = {}
@@ -124,7 +124,7 @@ def test_tiled_dbpn_sr_equals_the_whole_image_by_default(tiny):
     """The default tile pad is the generator's receptive field (D-DBPN x4: 21 LR px), so an
     SRDetector that tiles gives exactly the whole-image SR (issue 18 item 5; the old fixed pad
     16 was below DBPN's field)."""
-    from fdsr_mm.apis.sr_detect import init_sr_detector
+    from fdsr_mm.apis.inferencers import init_sr_detector
     torch.manual_seed(0)
     dbpn = ("dict(type='DBPN', in_channels=3, mid_channels=8, base_channels=4, num_stages=7, "
             "scale=4, bicubic_residual=True)")

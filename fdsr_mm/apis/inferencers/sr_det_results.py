@@ -1,11 +1,12 @@
-"""COCO results of ``tools/sr_detect.py``: the dataset's image and category ids (or 1..N / 1..K)
-and the atomic ``results.bbox.json`` / ``images.json`` writer (boxes [x, y, w, h] in input pixels)."""
+"""COCO results of :class:`~fdsr_mm.apis.inferencers.SRDetInferencer` (``tools/sr_detect.py``):
+the dataset's image and category ids (or 1..N / 1..K) and the atomic ``results.bbox.json`` /
+``images.json`` writer (boxes [x, y, w, h] in input pixels)."""
 import json
 import os.path as osp
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from fdsr_mm.utils.io import atomic_write_text
-from fdsr_mm.apis.sr_detect_inputs import SRDetectError
+from fdsr_mm.apis.inferencers.sr_det_inputs import SRDetectError
 
 
 # ---------------------------------------------------------------------------------------------

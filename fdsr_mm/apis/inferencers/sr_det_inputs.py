@@ -72,7 +72,7 @@ def check_out_dir(out_dir: str, files: Sequence[str]) -> None:
 def read_image(path: str) -> Tuple[Optional[np.ndarray], Optional[str]]:
     """(BGR uint8 image, None) as mmdet's loader reads it, or (None, why it is unusable).
 
-    The cascade's reader (:func:`fdsr_mm.apis.cascade.hr_prep.read_hr`): PIL decodes the whole
+    The cascade's reader (:func:`fdsr_mm.datasets.image_io.read_hr`): PIL decodes the whole
     file first, so a truncated JPEG that cv2 would half-decode is refused too.
     """
     img, _, why = read_hr(path)
