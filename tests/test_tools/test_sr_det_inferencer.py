@@ -3,14 +3,11 @@ DetInferencer is, gives the boxes tools/sr_detect.py writes (the tool is a thin 
 import json
 import os
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_tools'))
-from test_sr_detect import run_tool_main, tiny  # noqa: E402,F401
+from test_sr_detect import run_tool_main, tiny  # noqa: F401  (same folder)
 
 pytestmark = pytest.mark.usefixtures('restore_default_scope')
 
