@@ -22,7 +22,11 @@ import os.path as osp
 import pickle
 import sys
 
-import torch
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
+import torch  # noqa: E402
 
 # mmengine, mmagic and fdsr_mm are imported once the files are checked: importing them takes
 # seconds and prints third-party deprecation warnings, neither of which a wrong path deserves.
