@@ -103,7 +103,7 @@ def load_official(path):
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as err:  # never torch's advice to use weights_only=False
         from fdsr_mm.utils.checkpoints.safety import (refused_checkpoint_error, refuses_a_global,
-                                                     unpickling_reason)
+                                                      unpickling_reason)
         if refuses_a_global(err):
             raise DBPNCheckpointMismatch(str(refused_checkpoint_error(path, err))) from None
         raise DBPNCheckpointMismatch(
