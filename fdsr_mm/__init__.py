@@ -5,15 +5,12 @@ Importing the package registers its modules in the OpenMMLab registries (configs
 read the data types mmengine writes into training checkpoints (see
 :mod:`fdsr_mm.utils.checkpoints.safety`).
 """
-import warnings
-
-# Imported for registration (models, datasets, transforms, hooks). The deprecation notices that
-# importing mmagic prints (diffusers' renamed models, torch.jit.script: a dozen lines no user of
-# fdsr_mm can act on) are hidden during this import only; the user's warning filters are kept.
-with warnings.catch_warnings():
-    warnings.filterwarnings('ignore', category=FutureWarning, module=r'(diffusers|torch\.jit)\b')
-    from fdsr_mm import apis, datasets, engine, evaluation, models, utils  # noqa: F401
-    from fdsr_mm import registry  # noqa: F401  (the fdsr_mm:: config scope)
+# Imported for registration (models, datasets, transforms, hooks, metrics into the mmagic/mmdet
+# registries): a config's ``custom_imports=['fdsr_mm']`` and ``mim train fdsr_mm`` rely on this
+# import alone. The warning filters are the program's: the third-party deprecation notices that
+# importing the stack prints are filtered by the tools (tools/quiet_imports.py), not here.
+from fdsr_mm import apis, datasets, engine, evaluation, models, utils  # noqa: F401
+from fdsr_mm import registry  # noqa: F401  (the fdsr_mm:: config scope)
 from fdsr_mm.utils import allow_mmengine_checkpoint_types
 from fdsr_mm.version import __version__
 

@@ -16,7 +16,14 @@ MIM = osp.join(osp.dirname(sys.executable), 'mim')
 
 
 def load_tool(name: str, module_name: str = None):
-    """``tools/<name>.py`` as a module (its ``main`` is what the command line runs)."""
+    """``tools/<name>.py`` as a module (its ``main`` is what the command line runs).
+
+    The tools folder goes on ``sys.path`` first, as ``python tools/<name>.py`` puts it there (the
+    tools import their stdlib-only helper ``quiet_imports`` from it).
+    """
+    tools_dir = osp.join(REPO_ROOT, 'tools')
+    if tools_dir not in sys.path:
+        sys.path.insert(0, tools_dir)
     spec = importlib.util.spec_from_file_location(module_name or f'fdsr_mm_tool_{name}',
                                                   osp.join(REPO_ROOT, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)

@@ -33,7 +33,11 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
+from mmengine.config import DictAction  # noqa: E402
 
 
 def parse_args(argv=None):

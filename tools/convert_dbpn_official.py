@@ -22,7 +22,11 @@ import os.path as osp
 import pickle
 import sys
 
-import torch
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
+import torch  # noqa: E402
 
 # mmengine, mmagic and fdsr_mm are imported once the files are checked: importing them takes
 # seconds and prints third-party deprecation warnings, neither of which a wrong path deserves.
@@ -99,7 +103,7 @@ def load_official(path):
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as err:  # never torch's advice to use weights_only=False
         from fdsr_mm.utils.checkpoints.safety import (refused_checkpoint_error, refuses_a_global,
-                                                     unpickling_reason)
+                                                      unpickling_reason)
         if refuses_a_global(err):
             raise DBPNCheckpointMismatch(str(refused_checkpoint_error(path, err))) from None
         raise DBPNCheckpointMismatch(

@@ -20,6 +20,10 @@ import os
 import os.path as osp
 import sys
 
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
 # mmengine/mmdet/fdsr_mm are imported once the paths are checked (seconds of imports and
 # third-party warnings are not what a wrong path deserves).
 

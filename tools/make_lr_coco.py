@@ -27,11 +27,10 @@ Faults (missing or malformed json, unknown degradation, overlapping output, bad 
 """
 import argparse
 import sys
-import warnings
 
-# Deprecation notices of third-party code imported through mmagic (diffusers, torch.jit) that no
-# user of this tool can act on (as in tools/sr_detect.py).
-warnings.filterwarnings('ignore', category=FutureWarning, module=r'(diffusers|torch\.jit)\b')
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
 
 from fdsr_mm.utils.cli_errors import ToolError, run_tool  # noqa: E402
 

@@ -8,7 +8,11 @@ downsampling destroys (see fdsr_mm/datasets/synthetic_coco.py).
 import argparse
 import time
 
-from fdsr_mm.datasets.synthetic_coco import write_synthetic_coco
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
+from fdsr_mm.datasets.synthetic_coco import write_synthetic_coco  # noqa: E402
 
 
 def parse_args():

@@ -7,7 +7,11 @@ are made on the fly by the configs (MATLAB-like bicubic x4), as in training on r
 import argparse
 import os.path as osp
 
-from fdsr_mm.datasets.synthetic_images import write_synthetic_images
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
+from fdsr_mm.datasets.synthetic_images import write_synthetic_images  # noqa: E402
 
 
 def parse_args():

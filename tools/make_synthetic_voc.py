@@ -9,6 +9,10 @@ JPEG): see fdsr_mm/datasets/synthetic_voc.py.
 import argparse
 import time
 
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -14,6 +14,10 @@ merges them and states each row's settings under the table.
 import argparse
 import sys
 
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0], epilog=__doc__,

@@ -17,9 +17,13 @@ Faults (missing, refused or mismatching checkpoints, an unwritable OUT) are one
 import argparse
 import sys
 
-from mmengine.config import DictAction
+from quiet_imports import quiet_third_party_warnings  # stdlib only
 
-from fdsr_mm.utils.cli_errors import run_tool
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
+from mmengine.config import DictAction  # noqa: E402
+
+from fdsr_mm.utils.cli_errors import run_tool  # noqa: E402
 
 
 def main(argv=None) -> int:

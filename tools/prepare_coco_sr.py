@@ -38,7 +38,11 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from fdsr_mm.utils.io import atomic_write_text
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
+from fdsr_mm.utils.io import atomic_write_text  # noqa: E402
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp')
 LOG = '[prepare_coco_sr]'

@@ -51,6 +51,10 @@ import time
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
+from quiet_imports import quiet_third_party_warnings  # noqa: E402  (stdlib only)
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
 from fdsr_mm.utils.cli_errors import run_tool  # noqa: E402
 from fdsr_mm.study.stage_graph import Stage, StageGraph  # noqa: E402
 

@@ -26,11 +26,10 @@ line, exit code 130, and a rerun continues.
 """
 import argparse
 import sys
-import warnings
 
-# Deprecation notices of third-party code imported through mmagic (diffusers, torch.jit), one
-# block per run, that no user of this tool can act on: our output is our lines and a progress bar.
-warnings.filterwarnings('ignore', category=FutureWarning, module=r'(diffusers|torch\.jit)\b')
+from quiet_imports import quiet_third_party_warnings  # stdlib only
+
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
 
 from mmengine.config import DictAction  # noqa: E402
 

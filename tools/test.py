@@ -12,17 +12,21 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.dist import is_main_process
-from mmengine.fileio import dump
-from mmengine.hooks import Hook
-from mmengine.runner import Runner
+from quiet_imports import quiet_third_party_warnings  # stdlib only
 
-import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
-from fdsr_mm.engine import install_checkpoint_fit_check
-from fdsr_mm.utils.cli_errors import run_tool
-from fdsr_mm.utils.io import atomic_write_bytes
-from fdsr_mm.utils.dist_env import setup_cpu_distributed
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.fileio import dump  # noqa: E402
+from mmengine.hooks import Hook  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import fdsr_mm  # noqa: F401,E402  (registers the modules and the checkpoint allow-list)
+from fdsr_mm.engine import install_checkpoint_fit_check  # noqa: E402
+from fdsr_mm.utils.cli_errors import run_tool  # noqa: E402
+from fdsr_mm.utils.io import atomic_write_bytes  # noqa: E402
+from fdsr_mm.utils.dist_env import setup_cpu_distributed  # noqa: E402
 
 
 class CollectTestMetrics(Hook):

@@ -13,16 +13,22 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+from quiet_imports import quiet_third_party_warnings  # stdlib only
 
-import fdsr_mm  # noqa: F401  (registers the modules and the checkpoint allow-list)
-from fdsr_mm.datasets.transforms.loading import ImageDecodeError
-from fdsr_mm.engine import ResumeError, install_checkpoint_fit_check, resolve_resume
-from fdsr_mm.utils import ToolError, run_tool
-from fdsr_mm.utils.dist_env import setup_cpu_distributed
-from fdsr_mm.utils.train_checks import (check_amp, check_config_file, check_data_roots,
-                                        enable_auto_scale_lr, registry_fault, worker_message)
+quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import fdsr_mm  # noqa: F401,E402  (registers the modules and the checkpoint allow-list)
+from fdsr_mm.datasets.transforms.loading import ImageDecodeError  # noqa: E402
+from fdsr_mm.engine import (  # noqa: E402
+    ResumeError, install_checkpoint_fit_check, resolve_resume)
+from fdsr_mm.utils import ToolError, run_tool  # noqa: E402
+from fdsr_mm.utils.dist_env import setup_cpu_distributed  # noqa: E402
+from fdsr_mm.utils.train_checks import (  # noqa: E402
+    check_amp, check_config_file, check_data_roots, enable_auto_scale_lr, registry_fault,
+    worker_message)
 
 
 def parse_args():

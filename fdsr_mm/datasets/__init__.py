@@ -7,9 +7,9 @@ from fdsr_mm.datasets.sr_detection_dataset import (DetImageToSRPair, PackSRDetIn
                                                    SRDetectionDataset)
 from fdsr_mm.datasets.synthetic_coco import SYNTHETIC_COCO_CLASSES, write_synthetic_coco
 from fdsr_mm.datasets.synthetic_voc import SYNTHETIC_VOC_GENERATOR, write_synthetic_voc
-from fdsr_mm.datasets.transforms import (DEGRADATIONS, BicubicDegradation,
-                                         CheckedLoadImageFromFile, Degradation, ImageDecodeError,
-                                         LoadCascadeImage, bicubic_downsample, degrade)
+from fdsr_mm.datasets.transforms import (DEGRADATIONS, BicubicDegradation, CheckedLoadImageFromFile,
+                                         Degradation, ImageDecodeError, LoadCascadeImage,
+                                         bicubic_downsample, degrade)
 
 __all__ = ['BicubicDegradation', 'bicubic_downsample', 'DEGRADATIONS', 'Degradation', 'degrade',
            'CheckedLoadImageFromFile', 'ImageDecodeError', 'LoadCascadeImage',

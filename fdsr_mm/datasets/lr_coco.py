@@ -3,7 +3,8 @@
 What the SR + detector test loop (``configs/sr_detectors/``, CocoMetric) needs when no real LR
 data with boxes exists: every HR image is read as mmdet reads it (cv2 'color', EXIF applied),
 mod-cropped at the top-left to a multiple of ``scale``, degraded by a registered degradation
-(:mod:`fdsr_mm.datasets.transforms.degradations`, keyed by the file's base name, the same LR image the cascade
+(:mod:`fdsr_mm.datasets.transforms.degradations`, keyed by the file's base name, the same LR
+image the cascade
 makes) and written as lossless PNG; boxes ([x, y, w, h], HR pixels) are clipped to the mod-crop
 and divided by ``scale``, polygons divided by ``scale``, RLE masks (crowd regions) cropped and
 downscaled (see :func:`downscale_rle`). ``area`` stays the HR area, as in the cascade's

@@ -42,6 +42,7 @@ from mmengine.structures import InstanceData
 
 from mmagic.datasets.transforms import PackInputs
 from mmagic.registry import DATASETS, TRANSFORMS
+
 from fdsr_mm.datasets.annotation_checks import AnnotationAudit
 from fdsr_mm.datasets.transforms.bicubic import BicubicDegradation
 

@@ -27,7 +27,7 @@ from mmengine.model import is_model_wrapper
 
 from fdsr_mm.utils.checkpoints.finite import check_finite_state_dict
 from fdsr_mm.utils.checkpoints.fit import (WeightsMismatchError, compare_state, describe_mismatch,
-                                     source_of)
+                                           source_of)
 
 #: Config key stating that ``load_from`` may fit the model only partially.
 LOAD_FROM_PARTIAL = 'load_from_partial'

@@ -296,7 +296,8 @@ def write_panels(result: dict, data_list: List[dict], index: Dict[str, dict], sh
             the SR images and per-image PSNR (``iq.rank*.jsonl``) from each method's
             ``spec['cache']`` folder).
         data_list: The dataset's data infos (HR ``img_path``, ``img_id``, raw ``instances``).
-        index: HR path -> cached file and geometry (see :func:`fdsr_mm.apis.cascade.hr_prep.prepare_hr`).
+        index: HR path -> cached file and geometry (see
+            :func:`fdsr_mm.apis.cascade.hr_prep.prepare_hr`).
         show_dir: Output folder.
         score_thr: Predictions below this score are neither drawn nor counted.
         max_panels: Stop after this many panels (the first evaluated images); None: all.

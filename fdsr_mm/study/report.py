@@ -22,11 +22,10 @@ import shutil
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from fdsr_mm.study.plots import det_number, plot_fig3
-from fdsr_mm.study.verdicts import (differences_table, run_comparisons,
-                                               study_comparisons, verdict_text)
+from fdsr_mm.study.verdicts import (differences_table, run_comparisons, study_comparisons,
+                                    verdict_text)
 from fdsr_mm.utils.io import atomic_write_text, dump_json
-from fdsr_mm.evaluation.tables import (load_results, merge_tables,
-                                       table1, table3)
+from fdsr_mm.evaluation.tables import load_results, merge_tables, table1, table3
 
 TABLE_METHODS = ('hr', 'bicubic', 'dbpn_pretrained', 'dbpn', 'fdsr')
 

@@ -1,4 +1,5 @@
 """The installed stack: compiled mmcv ops, mmdet configs shipped with mmdet, mmagic models."""
+import json
 import subprocess
 import sys
 
@@ -13,6 +14,40 @@ def test_stack_imports_in_a_fresh_interpreter():
                          timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert 'mmcv.ops' in out.stdout
+
+
+FILTERS_AFTER = '''
+import importlib, json, sys, warnings
+for name in json.loads(sys.stdin.read()):  # third-party modules, in fdsr_mm's import order
+    try:
+        importlib.import_module(name)
+    except BaseException:
+        pass
+if sys.argv[1] == 'fdsr_mm':
+    import fdsr_mm
+others = [m for m in sys.modules if m.split('.')[0] not in ('fdsr_mm', '__main__')]
+print(json.dumps([sorted({repr(f) for f in warnings.filters}), others]))
+'''
+
+
+def filters_after(modules, then):
+    proc = subprocess.run([sys.executable, '-c', FILTERS_AFTER, then], input=json.dumps(modules),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_import_fdsr_mm_leaves_the_warning_filters_alone():
+    """The library does not touch ``warnings.filters`` (the tools filter: tools/quiet_imports.py).
+
+    Third-party packages add filters of their own when imported (numpy, scipy, torch, urllib3),
+    so the filters after ``import fdsr_mm`` in a fresh interpreter must be exactly those after
+    importing the same third-party modules without fdsr_mm: fdsr_mm adds none, hides none, and
+    drops none of theirs (a ``catch_warnings`` around the imports would drop them).
+    """
+    with_fdsr_mm, modules = filters_after([], 'fdsr_mm')
+    without, _ = filters_after(modules, 'none')
+    assert with_fdsr_mm == without
 
 
 def test_mmcv_compiled_ops_run_on_cpu():

@@ -112,6 +112,7 @@ for cwd, argv in jobs:
     os.chdir(cwd)
     out, code = io.StringIO(), 0
     sys.argv = list(argv)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))  # as `python TOOL` does
     with contextlib.redirect_stdout(out):
         try:
             runpy.run_path(argv[0], run_name='__main__')

@@ -9,7 +9,8 @@ runs two passes:
    every image of the detector's test dataset: read the HR file (corrupt files are reported and
    excluded for *every* method), grayscale -> RGB, optionally resize to a fixed HR size (the
    paper's 300x300 VOC setting), mod-crop to a multiple of ``scale``, make LR with the run's
-   degradation (:mod:`fdsr_mm.datasets.transforms.degradations`; default the training operator, MATLAB-like
+   degradation (:mod:`fdsr_mm.datasets.transforms.degradations`; default the training
+   operator, MATLAB-like
    bicubic; ``'realistic'``: blur, resize, noise, JPEG drawn per (seed, file name)), super-resolve
    (:func:`fdsr_mm.apis.super_resolve_image`, tiled when large, with the generator's receptive
    field as pad where it declares one), save the uint8 RGB result as a lossless PNG in a cache

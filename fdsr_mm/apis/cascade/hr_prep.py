@@ -28,8 +28,7 @@ import cv2
 import numpy as np
 from mmengine.dist import barrier, get_dist_info
 
-from fdsr_mm.apis.cascade.cache_io import (content_png, io_threads, ordered_map, progress_bar,
-                                          shard)
+from fdsr_mm.apis.cascade.cache_io import content_png, io_threads, ordered_map, progress_bar, shard
 from fdsr_mm.datasets.image_io import read_hr_with_digest
 from fdsr_mm.utils.io import append_jsonl, file_sha256, read_jsonl, write_png
 

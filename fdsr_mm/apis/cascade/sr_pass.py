@@ -21,8 +21,7 @@ import numpy as np
 from mmengine.dist import barrier, get_dist_info
 
 from fdsr_mm.apis.super_resolve import super_resolve_image
-from fdsr_mm.models.generators.tiled_inference import (declared_receptive_field,
-                                                       default_tile_pad)
+from fdsr_mm.models.generators.tiled_inference import declared_receptive_field, default_tile_pad
 from fdsr_mm.datasets.transforms.degradations import degradation_key, degrade
 from fdsr_mm.evaluation.image_quality import image_quality, mean_metric
 from fdsr_mm.utils.cli_errors import format_error
@@ -36,7 +35,8 @@ from fdsr_mm.apis.cascade.options import CascadeError, CascadeOptions
 def sr_tiling(method: SRMethod, generator, opts: CascadeOptions) -> Optional[dict]:
     """How a model method's SR runs (None for ``hr`` / ``bicubic``, which do not tile).
 
-    The pad follows :mod:`fdsr_mm.models.generators.tiled_inference`'s rule: ``opts.tile_pad`` when given,
+    The pad follows :mod:`fdsr_mm.models.generators.tiled_inference`'s rule: ``opts.tile_pad``
+    when given,
     else the generator's declared ``receptive_field`` (exact tiles), else 16 (approximate).
 
     Returns:

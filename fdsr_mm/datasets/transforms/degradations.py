@@ -35,8 +35,10 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmagic.registry import TRANSFORMS
-from fdsr_mm.datasets.transforms.bicubic import (bicubic_downsample, bicubic_downsample_matlab_uint8,
-                         check_hr_for_downsampling, set_lq_meta)
+
+from fdsr_mm.datasets.transforms.bicubic import (bicubic_downsample,
+                                                 bicubic_downsample_matlab_uint8,
+                                                 check_hr_for_downsampling, set_lq_meta)
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,8 @@ def realistic_degradation(img: np.ndarray, scale: int, rng: np.random.Generator,
 @register_degradation('bicubic-matlab-uint8', cache_tag='bicubic-matlab-uint8', seeded=False)
 def _bicubic_matlab_uint8(img: np.ndarray, scale: int, rng, channel_order: str) -> np.ndarray:
     """(H, W[, C]) uint8 -> (H/scale, W/scale[, C]) uint8: MATLAB ``imresize`` on uint8, rounded
-    between the passes (:func:`~fdsr_mm.datasets.transforms.bicubic.bicubic_downsample_matlab_uint8`)."""
+    between the passes
+    (:func:`~fdsr_mm.datasets.transforms.bicubic.bicubic_downsample_matlab_uint8`)."""
     return bicubic_downsample_matlab_uint8(img, scale)
 
 

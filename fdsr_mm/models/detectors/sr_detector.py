@@ -56,7 +56,8 @@ class SRDetector(BaseDetector):
         sr (dict): The SR part: ``config`` (MMagic config whose ``model.generator`` is built) and
             ``checkpoint`` (its weights; None leaves them to a packed SRDetector checkpoint), or
             ``generator`` (a generator config dict instead), built by
-            :func:`fdsr_mm.models.generators.build_sr_generator`; plus ``scale`` (int, the generator's
+            :func:`fdsr_mm.models.generators.build_sr_generator`; plus ``scale`` (int, the
+            generator's
             factor), ``tile`` (LR tile size or None for whole images) and ``tile_pad`` (LR context
             pixels; None: the generator's receptive field, which makes tiles exact).
         detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (exactly the

@@ -3,6 +3,7 @@ and, optionally, a frozen detector's task loss (TDSR)."""
 from typing import Dict, List, Optional
 
 import torch
+from mmengine.model import BaseModel
 
 from mmagic.models import BaseEditModel
 from mmagic.registry import MODELS
@@ -11,6 +12,11 @@ from mmagic.structures import DataSample
 
 def _loss_weight(cfg: Optional[dict]) -> float:
     return 0. if cfg is None else float(cfg.get('loss_weight', 1.0))
+
+
+def _build_weighted(cfg: Optional[dict]) -> Optional[torch.nn.Module]:
+    """The loss module of ``cfg``, or None for no term (no config, or a zero weight)."""
+    return MODELS.build(cfg) if _loss_weight(cfg) else None
 
 
 @MODELS.register_module()
@@ -35,7 +41,8 @@ class FDSR(BaseEditModel):
 
     Args:
         generator (dict): SR generator config (e.g. ``DBPN``).
-        pixel_loss (dict, optional): pixel loss config, e.g. ``L1Loss`` with ``loss_weight=alpha``.
+        pixel_loss (dict, optional): pixel loss config, e.g. ``L1Loss`` with ``loss_weight=alpha``;
+            None (or a zero weight): no pixel term (``self.pixel_loss`` is None).
         feature_loss (dict, optional): ``DetectorFeatureLoss`` config with ``loss_weight=beta``.
         task_loss (dict, optional): ``DetectorTaskLoss`` config with ``loss_weight=gamma``; the
             training ``data_samples`` then carry ``gt_instances`` (see :meth:`forward_train`).
@@ -55,18 +62,18 @@ class FDSR(BaseEditModel):
             raise ValueError('FDSR needs at least one non-zero weight: alpha '
                              '(pixel_loss.loss_weight), beta (feature_loss.loss_weight) or '
                              'gamma (task_loss.loss_weight).')
-        # BaseEditModel always builds a pixel loss; a zero-weight one is dropped right after.
-        super().__init__(
-            generator=generator,
-            pixel_loss=pixel_loss or dict(type='L1Loss', loss_weight=0.),
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            init_cfg=init_cfg,
-            data_preprocessor=data_preprocessor)
-        if _loss_weight(pixel_loss) == 0:
-            self.pixel_loss = None
-        self.feature_loss = MODELS.build(feature_loss) if _loss_weight(feature_loss) else None
-        self.task_loss = MODELS.build(task_loss) if _loss_weight(task_loss) else None
+        # BaseEditModel.__init__ requires and builds a pixel loss; FDSR's is optional (alpha may
+        # be 0). So FDSR sets up what that __init__ does itself (train_cfg, test_cfg, generator,
+        # pixel_loss), with each term either built or None: None is the one "no such term" state
+        # (no zero-weight module built, no key in the loss dict). FDSR.forward_train, which
+        # replaces BaseEditModel's (the only user there of pixel_loss), checks each term.
+        BaseModel.__init__(self, init_cfg=init_cfg, data_preprocessor=data_preprocessor)
+        self.train_cfg = train_cfg
+        self.test_cfg = test_cfg
+        self.generator = MODELS.build(generator)
+        self.pixel_loss = _build_weighted(pixel_loss)
+        self.feature_loss = _build_weighted(feature_loss)
+        self.task_loss = _build_weighted(task_loss)
 
     def _to_unit_rgb(self, x: torch.Tensor) -> torch.Tensor:
         """Undo the data preprocessor's normalisation: (N, 3, H, W) -> RGB in [0, 1]."""

@@ -152,7 +152,8 @@ class DBPN(BaseModule):
         """How many LR pixels away an input pixel still changes an output pixel (21 for x4, T=7).
 
         The smallest exact ``tile_pad`` of tiled inference
-        (:func:`fdsr_mm.models.generators.tiled_inference.super_resolve_tensor`); it depends on ``scale``,
+        (:func:`fdsr_mm.models.generators.tiled_inference.super_resolve_tensor`); it depends on
+        ``scale``,
         ``num_stages`` and ``bicubic_residual`` only, and :func:`_receptive_field` derives it
         from the layer geometry (pinned against a measurement in the tests).
         """

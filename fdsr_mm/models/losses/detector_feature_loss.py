@@ -16,6 +16,7 @@ from mmengine.registry import DefaultScope
 
 from mmagic.registry import MODELS
 
+from fdsr_mm.models.losses.frozen_networks import FrozenNetworkLoss
 from fdsr_mm.utils.checkpoints.detector import load_detector_state_dict
 from fdsr_mm.utils.configs import config_path, load_config
 
@@ -70,7 +71,7 @@ def detector_input_transform(model_cfg) -> Tuple[bool, torch.Tensor, torch.Tenso
 
 
 @MODELS.register_module()
-class DetectorFeatureLoss(nn.Module):
+class DetectorFeatureLoss(FrozenNetworkLoss):
     """Feature loss over the frozen backbone (optionally + neck) of an MMDetection detector.
 
     The extractor is built from ANY mmdet detector config (``model.backbone``, optional
@@ -78,11 +79,11 @@ class DetectorFeatureLoss(nn.Module):
     of ``checkpoint`` are loaded. The config is stored as a string so that mmdet's runtime
     settings never merge into the MMagic training config.
 
-    Frozen for good: no parameter requires grad and the extractor is kept outside this module's
-    parameter tree (``parameters()``, ``state_dict()``, the optimizer and DDP never see it; it
-    is rebuilt from ``detector_config`` + ``checkpoint`` at construction); ``_apply`` moves it
-    with the module (``.to``/``.cuda``) and it stays in ``eval()`` mode (BN statistics fixed)
-    whatever ``train()`` is called with.
+    Frozen for good (:class:`FrozenNetworkLoss`): no parameter requires grad and the extractor
+    is held outside this module's parameter tree (``parameters()``, ``state_dict()``, the
+    optimizer and DDP never see it; it is rebuilt from ``detector_config`` + ``checkpoint`` at
+    construction), it moves with the module (``.to``/``.cuda``), and it stays in ``eval()`` mode
+    (BN statistics fixed) whatever ``train()`` is called with.
 
     Loss (``criterion``), with ``f`` = feature level ``l``, ``N`` images, level weights ``w_l``:
 
@@ -153,15 +154,12 @@ class DetectorFeatureLoss(nn.Module):
             MMLogger.get_current_instance().warning(
                 f'DetectorFeatureLoss: no checkpoint for {detector_config}; the feature prior '
                 'is a RANDOMLY initialised backbone (only meaningful in tests).')
-        extractor.requires_grad_(False)
-        extractor.eval()
-        # Deliberately not a registered submodule: see the class docstring.
-        self.__dict__['_extractor'] = extractor
+        self.hold_frozen('extractor', extractor).eval()
 
     @property
     def extractor(self) -> nn.Module:
         """The frozen backbone (+ neck), an ``nn.Sequential``-like module in eval mode."""
-        return self.__dict__['_extractor']
+        return self.frozen_networks['extractor']
 
     @staticmethod
     def _build_extractor(model_cfg, use_neck: bool) -> nn.Module:
@@ -210,11 +208,6 @@ class DetectorFeatureLoss(nn.Module):
                             f'keys not in the extractor, e.g. {result.unexpected_keys[:5]}')
             logger.info(f'DetectorFeatureLoss: loaded {len(sub) - len(result.unexpected_keys)} '
                         f'{part} tensors from {checkpoint}')
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        self.extractor._apply(fn, *args, **kwargs)
-        return self
 
     def train(self, mode: bool = True) -> 'DetectorFeatureLoss':
         """Set this module's mode; the frozen extractor always stays in eval mode."""

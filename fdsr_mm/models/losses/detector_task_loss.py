@@ -18,6 +18,7 @@ from mmagic.registry import MODELS
 
 from fdsr_mm.models.losses.detector_feature_loss import (detector_input_transform,
                                                          load_extractor_config)
+from fdsr_mm.models.losses.frozen_networks import FrozenNetworkLoss
 from fdsr_mm.utils.checkpoints.detector import load_detector_state_dict
 
 
@@ -104,7 +105,7 @@ def check_boxes_have_area(gt_instances: List[InstanceData]) -> None:
 
 
 @MODELS.register_module()
-class DetectorTaskLoss(nn.Module):
+class DetectorTaskLoss(FrozenNetworkLoss):
     """Task loss of TDSR (Haris et al., 2018): a frozen mmdet detector's own ``loss()``.
 
     The whole detector (backbone, neck, heads) is built from ANY mmdet detector config and ALL
@@ -112,10 +113,10 @@ class DetectorTaskLoss(nn.Module):
     does not have, e.g. a Mask R-CNN file's mask head under a Faster R-CNN config, are only
     reported). Loading, config names and error messages follow :class:`DetectorFeatureLoss`.
 
-    Frozen for good: no parameter requires grad and the detector is kept outside this module's
-    parameter tree (``parameters()``, ``state_dict()``, the optimizer and DDP never see it; it
-    is rebuilt from ``detector_config`` + ``checkpoint`` at construction); ``_apply`` moves it
-    with the module. Its mode is fixed whatever ``train()`` says: the training flags are ON
+    Frozen for good (:class:`FrozenNetworkLoss`): no parameter requires grad and the detector
+    is held outside this module's parameter tree (``parameters()``, ``state_dict()``, the
+    optimizer and DDP never see it; it is rebuilt from ``detector_config`` + ``checkpoint`` at
+    construction), and it moves with the module. Its mode is fixed whatever ``train()`` says: the training flags are ON
     (mmdet heads such as FCOS, VFNet, RepPoints or DINO compute their loss right only with
     ``training=True``) while every layer with running statistics (BN, SyncBN, ...) and every
     dropout-like layer is in eval mode, so BN statistics never change (see
@@ -187,14 +188,12 @@ class DetectorTaskLoss(nn.Module):
             self._load_weights(detector, checkpoint)
         else:
             warn_untrained(detector_config)
-        detector.requires_grad_(False)
-        # Deliberately not a registered submodule: see the class docstring.
-        self.__dict__['_detector'] = set_loss_mode(detector)
+        set_loss_mode(self.hold_frozen('detector', detector))
 
     @property
     def detector(self) -> nn.Module:
         """The frozen mmdet detector, in the loss mode of :func:`set_loss_mode`."""
-        return self.__dict__['_detector']
+        return self.frozen_networks['detector']
 
     def _build_detector(self, model_cfg) -> nn.Module:
         from mmdet.registry import MODELS as MMDET_MODELS
@@ -227,11 +226,6 @@ class DetectorTaskLoss(nn.Module):
                         f'detector, e.g. {result.unexpected_keys[:5]}')
         logger.info(f'DetectorTaskLoss: loaded {len(state) - len(result.unexpected_keys)} '
                     f'detector tensors from {checkpoint}')
-
-    def _apply(self, fn, *args, **kwargs):
-        super()._apply(fn, *args, **kwargs)
-        self.detector._apply(fn, *args, **kwargs)
-        return self
 
     def train(self, mode: bool = True) -> 'DetectorTaskLoss':
         """Set this module's mode; the frozen detector always stays in its loss mode."""

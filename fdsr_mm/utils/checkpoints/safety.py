@@ -118,5 +118,11 @@ def load_local_checkpoint(filename: str, map_location=None):
 
 
 def allow_mmengine_checkpoint_types() -> None:
-    """Make mmengine load local checkpoints through :func:`load_local_checkpoint`."""
+    """Make mmengine load local checkpoints through :func:`load_local_checkpoint`.
+
+    Process-wide on purpose (``import fdsr_mm`` calls it): mmengine reads ``load_from``,
+    ``--resume`` and ``Pretrained`` files through this one scheme table, whoever runs the config;
+    the loader accepts what torch's default ``weights_only`` loader accepts plus the data types
+    above, for that load only. README "Checkpoints and torch's weights_only" gives the reasons.
+    """
     CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)

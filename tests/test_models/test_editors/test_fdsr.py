@@ -92,6 +92,30 @@ def test_alpha_or_beta_zero_removes_exactly_one_term(tiny_c4_detector):
         build_fdsr(tiny_c4_detector, alpha=0., beta=0.)
 
 
+def test_no_pixel_loss_is_a_state_of_its_own(tiny_c4_detector):
+    """No ``pixel_loss``: no pixel module is built (not even a zero-weight one), a training step
+    through the base ``forward``/``train_step`` path works, and no pixel term is logged."""
+    config, options, ckpt, _ = tiny_c4_detector
+    feature_loss = dict(type='DetectorFeatureLoss', detector_config=config,
+                        detector_cfg_options=options, checkpoint=ckpt, loss_weight=1.0)
+    model = build(dict(type='FDSR', generator=TINY_DBPN, feature_loss=feature_loss,
+                       data_preprocessor=PRE))
+    assert model.pixel_loss is None
+    assert not any(type(m).__name__ == 'L1Loss' for m in model.modules())
+    optim = build_optim_wrapper(model, dict(type='OptimWrapper',
+                                            optimizer=dict(type='Adam', lr=1e-3)))
+    model.train()
+    log = model.train_step(batch(), optim)  # BaseModel.train_step -> forward(mode='loss')
+    assert set(log) == {'loss', 'loss_feat'}
+    data = model.data_preprocessor(batch(seed=1), training=True)
+    assert set(model(**data, mode='loss')) == {'loss_feat'}
+    # FDSR sets up everything BaseEditModel.__init__ does (it does not call it, see FDSR)
+    base = build(dict(type='BaseEditModel', generator=TINY_DBPN,
+                      pixel_loss=dict(type='L1Loss'), data_preprocessor=PRE))
+    assert set(vars(base)) <= set(vars(model)) | {'pixel_loss'}
+    assert set(base._modules) - {'pixel_loss'} <= set(model._modules)
+
+
 def test_inference_is_plain_sr(tiny_c4_detector):
     model = build_fdsr(tiny_c4_detector).eval()
     data = model.data_preprocessor(batch(n=1), training=False)

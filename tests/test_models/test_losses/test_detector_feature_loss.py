@@ -10,6 +10,8 @@ from mmengine.registry import DefaultScope
 from mmagic.registry import MODELS
 from mmdet.structures import DetDataSample
 
+from fdsr_mm.models.losses.frozen_networks import FrozenNetworkLoss
+
 
 def build_loss(detector, **kwargs):
     config, options, ckpt, _ = detector
@@ -31,6 +33,24 @@ def test_loads_exactly_the_backbone_weights_and_keeps_them_out_of_the_module_tre
     loss.train()
     assert not loss.extractor.training
     assert not any(m.training for m in loss.extractor.modules())
+    loss.to(torch.float64)  # but it follows the module's .to()
+    assert all(p.dtype == torch.float64 for p in loss.extractor.parameters())
+
+
+def test_a_held_frozen_network_is_outside_the_module_tree_and_follows_its_owner():
+    """FrozenNetworkLoss: not in parameters()/modules()/state_dict(), no grad, but moved by a
+    ``.to()`` of the owner or of any module the owner is part of."""
+    owner = FrozenNetworkLoss()
+    net = owner.hold_frozen('net', torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3),
+                                                       torch.nn.BatchNorm2d(4)))
+    assert owner.frozen_networks == {'net': net}
+    assert list(owner.parameters()) == [] and list(owner.buffers()) == []
+    assert list(owner.children()) == [] and owner.state_dict() == {}
+    assert not any(p.requires_grad for p in net.parameters())
+    parent = torch.nn.ModuleDict(dict(loss=owner, conv=torch.nn.Conv2d(3, 3, 1)))
+    assert len(list(parent.parameters())) == 2  # the 1x1 conv's weight and bias only
+    parent.to(torch.float64)
+    assert all(t.dtype == torch.float64 for t in (*net.parameters(), net[1].running_mean))
 
 
 def test_zero_for_identical_images_positive_otherwise(tiny_c4_detector):
