@@ -91,8 +91,10 @@ class _GlobalMean(torch.nn.Module):
 
 
 def test_generator_without_a_field_uses_pad_16_and_a_global_one_measures_unbounded():
-    from fdsr_mm.models.generators.tiled_inference import (DEFAULT_TILE_PAD, declared_receptive_field,
-                                            default_tile_pad, measure_receptive_field)
+    from fdsr_mm.models.generators.tiled_inference import (DEFAULT_TILE_PAD,
+                                                           declared_receptive_field,
+                                                           default_tile_pad,
+                                                           measure_receptive_field)
     net = _GlobalMean()
     assert declared_receptive_field(net) is None and default_tile_pad(net) == DEFAULT_TILE_PAD
     assert measure_receptive_field(net, 4, max_radius=8) is None  # no pad makes tiles exact

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from fdsr_mm.datasets import (SYNTHETIC_COCO_CLASSES, SYNTHETIC_VOC_GENERATOR,
-                              write_synthetic_coco, write_synthetic_voc)
+from fdsr_mm.datasets import (SYNTHETIC_COCO_CLASSES, SYNTHETIC_VOC_GENERATOR, write_synthetic_coco,
+                              write_synthetic_voc)
 from fdsr_mm.datasets.synthetic_coco import synthetic_detection_image
 from fdsr_mm.datasets.synthetic_voc import _STREAM_TAG
 

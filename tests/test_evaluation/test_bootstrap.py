@@ -8,8 +8,8 @@ import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from fdsr_mm.evaluation.bootstrap import (AP_KEYS, accumulate, evaluate_per_image,
-                                          paired_bootstrap, verdict)
+from fdsr_mm.evaluation.bootstrap import (AP_KEYS, accumulate, evaluate_per_image, paired_bootstrap,
+                                          verdict)
 
 
 def _coco(tmp_path, seed=0, num_images=12):

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from fdsr_mm.utils.io import dump_json
-from fdsr_mm.evaluation import (load_results, merge_tables, table1, table2, table3,
-                                write_tables)
+from fdsr_mm.evaluation import load_results, merge_tables, table1, table2, table3, write_tables
 
 
 def _result(name='faster-rcnn_r50_fpn_1x_coco', metric='coco', ap=26.5):

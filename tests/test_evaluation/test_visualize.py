@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from fdsr_mm.evaluation.visualize import (GT_COLOR, PRED_COLOR, dataset_classes,
-                                          draw_detections, legend_bar, render_panel,
-                                          tile_title, write_panels)
+from fdsr_mm.evaluation.visualize import (GT_COLOR, PRED_COLOR, dataset_classes, draw_detections,
+                                          legend_bar, render_panel, tile_title, write_panels)
 
 CLASSES = ('person', 'car')
 

@@ -6,8 +6,7 @@ import os.path as osp
 import numpy as np
 
 from fdsr_mm.study.report import write_study_report
-from fdsr_mm.study.verdicts import (Comparison, run_comparisons, study_comparisons,
-                                               verdict_text)
+from fdsr_mm.study.verdicts import Comparison, run_comparisons, study_comparisons, verdict_text
 from fdsr_mm.utils.io import dump_json
 
 # method -> box jitter (px) and share of objects found: hr best, bicubic worst, fdsr < dbpn

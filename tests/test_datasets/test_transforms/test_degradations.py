@@ -8,8 +8,8 @@ from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 
 from fdsr_mm.datasets import DEGRADATIONS, Degradation, bicubic_downsample, degrade
-from fdsr_mm.datasets.transforms.degradations import (degradation_rng, gaussian_kernel, jpeg_compress,
-                                           sample_realistic_params)
+from fdsr_mm.datasets.transforms.degradations import (degradation_rng, gaussian_kernel,
+                                                      jpeg_compress, sample_realistic_params)
 
 
 @pytest.fixture(scope='module')
