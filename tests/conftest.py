@@ -119,9 +119,9 @@ def tiny_fpn_detector(tmp_path_factory):
     return _saved_tiny_detector(tmp_path_factory, FPN_CONFIG, TINY_FPN, 1, 'fpn')
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def restore_default_scope():
-    """Drop the default scopes a test made current: mmdet's init_detector / DetInferencer and
+    """(Every test.) Drop the default scopes a test made current: mmdet's init_detector / DetInferencer and
     fdsr_mm's init_sr_detector set 'mmdet' process-wide (as mmdet's tools expect), which would
     make a later test's MMagic ``MODELS.build`` look in mmdet's registry. mmengine's own
     ``overwrite_default_scope`` undoes itself the same way (popping its instance)."""
