@@ -3,9 +3,10 @@
 For each pair ``(a, b)`` of SR methods of a run (every method against the reference, default
 ``bicubic``, and each pair asked for), the run's test images are resampled with replacement, the
 same draw for both methods, and AP, AP50, AP75, APS, APM, APL (COCO) or mAP (VOC) is recomputed
-for each; the 2.5 / 97.5 percentiles of ``b - a`` give a 95% interval
-(:func:`fdsr_mm.evaluation.bootstrap.paired_bootstrap`, one call per pair and metric with the
-run's seed, so a direct call on the same records gives the same numbers).
+for each; the 2.5 / 97.5 percentiles of ``b - a`` give a 95% interval. The numbers are those of
+:func:`fdsr_mm.evaluation.bootstrap.paired_bootstrap` called per pair and metric with the run's
+seed (the same draws: ``default_rng(seed).integers(0, n, n)`` per resample); here each method is
+scored once per draw and metric, and every pair reuses those scores.
 
 The per-image records are those the run kept in ``<out_dir>/methods/<name>/``:
 ``detections.bbox.json`` with the run's derived annotation file (COCO) or ``voc_per_image.pkl``
@@ -15,7 +16,9 @@ are written by rank 0 from the gathered results, so they hold every evaluated im
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from fdsr_mm.evaluation.bootstrap import evaluate_per_image, paired_bootstrap
+import numpy as np
+
+from fdsr_mm.evaluation.bootstrap import evaluate_per_image, verdict
 from fdsr_mm.evaluation.voc_per_image import evaluate_voc_per_image
 
 #: The metrics bootstrapped per pair: COCO's summary APs, VOC's mAP.
@@ -45,14 +48,38 @@ def method_records(result: dict, out_dir: str, method: str):
     return evaluate_per_image(ann, dets)
 
 
-def _pair_row(a: str, b: str, key: str, ev_a, ev_b, num_resamples: int, seed: int) -> dict:
+class _Scores:
+    """Each method's metric on all images and on every resample (the draws of
+    :func:`~fdsr_mm.evaluation.bootstrap.paired_bootstrap`), computed once per method."""
+
+    def __init__(self, records: Dict[str, object], num_resamples: int, seed: int):
+        self.records, self._cache = records, {}
+        sizes = {ev.num_images for ev in records.values() if ev is not None}
+        n = sizes.pop() if len(sizes) == 1 else 0
+        rng = np.random.default_rng(seed)
+        self.draws = [rng.integers(0, n, n) for _ in range(num_resamples)] if n else []
+
+    def get(self, method: str, key: str) -> Tuple[Optional[float], List[Optional[float]]]:
+        if (method, key) not in self._cache:
+            ev = self.records[method]
+            self._cache[method, key] = (ev.score(None, key),
+                                        [ev.score(draw, key) for draw in self.draws])
+        return self._cache[method, key]
+
+
+def _pair_row(a: str, b: str, key: str, scores: _Scores) -> dict:
+    row = dict(a=a, b=b, metric=key, diff=None, low=None, high=None, num_resamples=0)
+    ev_a, ev_b = scores.records[a], scores.records[b]
     if ev_a is None or ev_b is None:
         missing = ', '.join(m for m, ev in ((a, ev_a), (b, ev_b)) if ev is None)
-        return dict(a=a, b=b, metric=key, diff=None, low=None, high=None, num_resamples=0,
-                    verdict=f'could not be checked (no per-image records of {missing})')
-    boot = paired_bootstrap(ev_a, ev_b, key, num_resamples, seed)
-    return dict(a=a, b=b, metric=key, diff=boot['diff'], low=boot['low'], high=boot['high'],
-                num_resamples=boot['num_resamples'], verdict=boot['verdict'])
+        return dict(row, verdict=f'could not be checked (no per-image records of {missing})')
+    if ev_a.img_ids != ev_b.img_ids:
+        return dict(row, verdict='could not be checked (the methods saw different images)')
+    (full_a, res_a), (full_b, res_b) = scores.get(a, key), scores.get(b, key)
+    diffs = [y - x for x, y in zip(res_a, res_b) if x is not None and y is not None]
+    low, high = np.percentile(diffs, [2.5, 97.5]).tolist() if diffs else (None, None)
+    return dict(row, diff=None if full_a is None or full_b is None else full_b - full_a,
+                low=low, high=high, num_resamples=len(diffs), verdict=verdict(low, high))
 
 
 def cascade_intervals(result: dict, out_dir: str, pairs: Sequence[Tuple[str, str]],
@@ -77,8 +104,9 @@ def cascade_intervals(result: dict, out_dir: str, pairs: Sequence[Tuple[str, str
         for m in (a, b):
             if m not in records:
                 records[m] = method_records(result, out_dir, m)
-    rows = [_pair_row(a, b, key, records[a], records[b], num_resamples, seed)
-            for a, b in pairs for key in INTERVAL_KEYS[result['metric']]]
+    scores = _Scores(records, num_resamples, seed)
+    rows = [_pair_row(a, b, key, scores) for a, b in pairs
+            for key in INTERVAL_KEYS[result['metric']]]
     sizes = {ev.num_images for ev in records.values() if ev is not None}
     num_images = sizes.pop() if len(sizes) == 1 else result['dataset'].get('num_evaluated')
     return dict(reference=reference, resamples=num_resamples, seed=seed,
