@@ -16,7 +16,10 @@ SR methods (``--methods``, table columns in this order):
                                 generator), e.g. dbpn=configs/dbpn/x.py:work_dirs/x/iter_200.pth
 
 Outputs in ``--out-dir``: ``results.json``, ``table1.{md,csv}`` (COCO) or ``table3.{md,csv}``
-(VOC), ``methods/<name>/detections.bbox.json`` (COCO); SR images are cached in ``--cache-dir``
+(VOC), ``methods/<name>/detections.bbox.json`` (COCO); with the tables, the paired bootstrap 95%
+interval of every method's AP (AP50 ... APL; VOC: mAP) minus the ``--reference``'s (default
+bicubic) and of each ``--compare A:B`` pair (B - A), ``--resamples`` draws of the test images with
+``--bootstrap-seed``; SR images are cached in ``--cache-dir``
 (default ``<out-dir>/sr_cache``), so a killed run resumes and other detectors reuse them
 (``tools/merge_cascade_tables.py`` merges several detectors' results into Table 2).
 
@@ -86,6 +89,16 @@ def parse_args(argv=None):
                         help='write panels of the first N evaluated images only (default: all)')
     parser.add_argument('--show-score-thr', type=float, default=0.3,
                         help='score threshold of the boxes drawn and counted in panels')
+    parser.add_argument('--reference', metavar='NAME',
+                        help='method every other one is compared with (paired bootstrap 95%% '
+                        'interval of AP - reference per method; default: bicubic when it is '
+                        'among the methods; none: no reference)')
+    parser.add_argument('--compare', action='append', default=[], metavar='A:B',
+                        help='also give the paired bootstrap interval of B - A (repeatable)')
+    parser.add_argument('--resamples', type=int, default=1000,
+                        help='bootstrap resamples of the test images (default 1000)')
+    parser.add_argument('--bootstrap-seed', type=int, default=0,
+                        help='seed of the bootstrap draws (default 0)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override detector config settings, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -100,6 +113,7 @@ def run(argv=None) -> int:
     import os
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     from fdsr_mm.apis import CascadeOptions, run_cascade
+    from fdsr_mm.evaluation.interval_tables import interval_lines
 
     dataset = {}
     if args.data_root:
@@ -115,10 +129,15 @@ def run(argv=None) -> int:
         device=args.device, show_dir=args.show_dir, show_num=args.show_num,
         show_score_thr=args.show_score_thr, launcher=args.launcher,
         cfg_options=args.cfg_options, degradation=args.degradation,
-        degradation_seed=args.degradation_seed))
+        degradation_seed=args.degradation_seed, reference=args.reference,
+        compare=args.compare, resamples=args.resamples, bootstrap_seed=args.bootstrap_seed))
     if 'files' in result:
         with open(result['files']['markdown']) as f:
             print(f.read())
+        lines = interval_lines(result)
+        if lines:
+            print('Paired bootstrap intervals (B - A, percentage points):')
+            print('\n'.join('  ' + line for line in lines))
         print('Written:', ', '.join(osp.relpath(p) for p in result['files'].values()))
     return 0
 

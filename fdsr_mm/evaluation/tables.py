@@ -12,7 +12,18 @@ A *cascade result* is the dict :func:`fdsr_mm.apis.run_cascade` returns and writ
          methods=dict(<method>=dict(iq=dict(psnr, psnr_y, ssim, fsim, fsimc) or {},
                                     det=dict(AP, AP50, AP75, APS, APM, APL) or dict(mAP),
                                     sr_seconds, det_seconds, det_iter_seconds)),
-         timing=dict(runner_build_s, prepare_hr_s, det_build_s))
+         timing=dict(runner_build_s, prepare_hr_s, det_build_s),
+         intervals=dict(reference=None | <method>, resamples=N, seed=S, num_images=n,
+                        pairs=[dict(a, b, metric='AP' | 'AP50' | ... | 'APL' | 'mAP', diff, low,
+                                    high, num_resamples, verdict)]))
+
+``intervals`` (:mod:`fdsr_mm.evaluation.cascade_intervals`): the paired bootstrap of ``b - a``
+over the ``n`` evaluated images, for every method ``b`` against the reference ``a`` and for each
+``--compare A:B`` pair, in percentage points: ``diff`` on all images, ``low``/``high`` the 2.5 /
+97.5 percentiles of ``N`` resamples drawn with seed ``S`` (``num_resamples``: those where the
+metric is defined for both), ``verdict`` from :func:`fdsr_mm.evaluation.bootstrap.verdict`;
+None where undefined (no ground truth of that kind). Written by rank 0 only; absent in results
+written before it existed.
 
 Seconds are this rank's: ``sr_seconds`` in SR forwards (0 for cached images), ``det_seconds`` the
 whole detection pass, ``det_iter_seconds`` its test iterations (detector forward + metric
@@ -30,6 +41,10 @@ Tables (FDSR paper, Tables 1-3):
       degradation, HR size, image set, tiling, each method's weights); :func:`merge_tables`
       refuses others unless told to state each row's settings under the table.
     * Table 3 (VOC, SSD): one row per method; PSNR, FSIM, mAP.
+    * With ``intervals``: Table 1 gets rows ``AP - <a> [95% CI]`` ... ``APL - <a> [95% CI]`` and
+      ``Verdict (AP - <a>)`` (a cell under each method ``b`` paired with ``a``), Table 3 columns
+      ``mAP - <a> [95% CI]`` and ``Verdict (mAP - <a>)``, Table 2 a companion table of each
+      detector's AP difference from its reference; captions state images, resamples and seed.
 
 Image quality (caption of Tables 1 and 3): the SR result quantised to uint8 against the
 mod-cropped HR image, ``scale`` pixels shaved from every border; PSNR over the R, G, B channels
@@ -46,6 +61,8 @@ import math
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
+from fdsr_mm.evaluation.interval_tables import (interval_caption, table1_rows, table2_intervals,
+                                                 table3_columns)
 from fdsr_mm.utils.cli_errors import ToolError
 from fdsr_mm.utils.io import atomic_write_text, decode_non_finite, dump_json
 
@@ -142,6 +159,7 @@ def _footer(result: dict) -> str:
         lines.append(f"{', '.join(m for m, n in notes.items() if n == note)}: {note}.")
     if any(v is None for r in result['methods'].values() for v in r.get('det', {}).values()):
         lines.append('n/a: undefined (COCOeval -1: no ground-truth box of that kind).')
+    lines += interval_caption(result)
     return '\n'.join(lines) + '\n'
 
 
@@ -154,14 +172,17 @@ def table1(result: dict) -> Dict[str, str]:
         ('PSNR-Y', 'iq', 'psnr_y'), ('SSIM', 'iq', 'ssim'), ('FSIMc', 'iq', 'fsimc'))
     rows = [[label] + [_cell(result, m, sec, key) for m in methods]
             for label, sec, key in section_rows]
+    rows += table1_rows(result, methods, [key for _, sec, key in section_rows if sec == 'det'])
     return dict(markdown=_markdown(header, rows) + _footer(result), csv=_csv(header, rows))
 
 
 def table3(result: dict) -> Dict[str, str]:
     """Table 3: one row per method; PSNR, FSIM, mAP (+ PSNR-Y, SSIM, FSIMc)."""
-    header = ['Method'] + [c[0] for c in TABLE3_COLS]
-    rows = [[m] + [_cell(result, m, sec, key) for _, sec, key in TABLE3_COLS]
-            for m in result['methods']]
+    methods = list(result['methods'])
+    extra = table3_columns(result, methods)
+    header = ['Method'] + [c[0] for c in TABLE3_COLS] + list(extra)
+    rows = [[m] + [_cell(result, m, sec, key) for _, sec, key in TABLE3_COLS] +
+            [col[i] for col in extra.values()] for i, m in enumerate(methods)]
     return dict(markdown=_markdown(header, rows) + _footer(result), csv=_csv(header, rows))
 
 
@@ -276,6 +297,12 @@ def table2(results: Sequence[dict], methods: Optional[Sequence[str]] = None) -> 
         csv_rows = [row + ['; '.join(f"{n} {st.get(n, '-')}" for n in differ)]
                     for row, st in zip(rows, settings)]
     footer = '\n'.join(_settings_footer(results)) + '\n'
+    companion = table2_intervals(results, methods)
+    if companion is not None:  # AP difference from each row's reference, with its interval
+        footer += '\n' + _markdown(companion['header'], companion['rows']) + '\n'.join(
+            companion['caption']) + '\n'
+        csv_header = csv_header + companion['header'][1:]
+        csv_rows = [row + extra[1:] for row, extra in zip(csv_rows, companion['rows'])]
     return dict(markdown=_markdown(header, rows) + footer, csv=_csv(csv_header, csv_rows))
 
 
@@ -318,7 +345,8 @@ def merge_tables(result_files: Sequence[str], out_dir: str,
     paths = dict(json=osp.join(out_dir, 'table2.json'), markdown=osp.join(out_dir, 'table2.md'),
                  csv=osp.join(out_dir, 'table2.csv'))
     dump_json(dict(sources=list(result_files), results=results,
-                   settings=[run_settings(r) for r in results]), paths['json'])
+                   settings=[run_settings(r) for r in results],
+                   intervals=[r.get('intervals') for r in results]), paths['json'])
     atomic_write_text(paths['markdown'], tab['markdown'])
     atomic_write_text(paths['csv'], tab['csv'])
     return paths

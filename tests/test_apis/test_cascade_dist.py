@@ -33,7 +33,8 @@ def test_two_ranks_split_images_and_give_single_process_results(tmp_path):
     sr_cfg, sr_ckpt = lib.write_sr_model(str(tmp_path))
     methods = ['hr', 'bicubic', f'dbpn={sr_cfg}:{sr_ckpt}']
     kwargs = dict(detector_config=cfg, detector_checkpoint=ckpt, methods=methods, scale=4,
-                  iq_metrics=['psnr', 'ssim'], progress=False)
+                  iq_metrics=['psnr', 'ssim'], progress=False, resamples=50,
+                  compare=['dbpn:hr'])
 
     single = run_cascade(out_dir=str(tmp_path / 'single'), **kwargs)
     dist_out = str(tmp_path / 'dist')
@@ -48,6 +49,10 @@ def test_two_ranks_split_images_and_give_single_process_results(tmp_path):
         assert written['methods'][m]['det'] == single['methods'][m]['det']
         for k, v in single['methods'][m]['iq'].items():
             assert abs(written['methods'][m]['iq'][k] - v) < 1e-9
+    # the bootstrap intervals come from the gathered per-image records: the 1-process numbers
+    assert written['intervals'] == single['intervals']
+    assert len(written['intervals']['pairs']) == 3 * 6
+    assert written['intervals']['num_images'] == 6
     # each rank super-resolved and prepared its own half of the images
     dbpn_dir = written['methods']['dbpn']['spec']['cache']
     for logs in ([osp.join(osp.dirname(dbpn_dir), f'prepare.rank{r}.jsonl') for r in (0, 1)],

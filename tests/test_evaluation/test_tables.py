@@ -198,3 +198,38 @@ def test_tables_caption_says_which_ssim_and_it_is_the_rgb_mean_on_the_shaved_cro
     hr = rng.integers(0, 256, (40, 48, 3)).astype(np.uint8)
     sr = np.clip(hr.astype(int) + rng.integers(-30, 31, hr.shape), 0, 255).astype(np.uint8)
     assert ssim_rgb(sr, hr, shave=4) == pytest.approx(_matlab_ssim_rgb(sr, hr, 4), abs=1e-12)
+
+
+def _with_intervals(result, rows, reference='bicubic'):
+    return dict(result, intervals=dict(reference=reference, resamples=200, seed=7, num_images=4,
+                                       pairs=rows))
+
+
+def _row(a, b, metric, diff, low, high, verdict='not resolved (CI includes 0)', n=200):
+    return dict(a=a, b=b, metric=metric, diff=diff, low=low, high=high, num_resamples=n,
+                verdict=verdict)
+
+
+def test_intervals_in_tables_1_2_3_undefined_reads_na():
+    coco = _with_intervals(_result(), [_row('bicubic', 'hr', 'AP', 1.25, 0.5, 2.0, 'held'),
+                                       _row('bicubic', 'hr', 'APS', None, None, None,
+                                            'not resolved (no interval)', 0),
+                                       _row('bicubic', 'hr', 'APM', 0.1, -0.3, 0.6, n=150)])
+    md = table1(coco)['markdown']
+    assert '| AP - bicubic [95% CI] | +1.2 [+0.5, +2.0] | - | - |' in md
+    assert '| APS - bicubic [95% CI] | n/a | - | - |' in md
+    assert '| Verdict (AP - bicubic) | held | - | - |' in md
+    assert 'bootstrap over the 4 test images' in md and '200 resamples, seed 7' in md
+    assert 'left out: hr - bicubic APM.' in md
+    assert 'AP - bicubic [95% CI],"+1.2 [+0.5, +2.0]",-,-' in table1(coco)['csv']
+    voc = _with_intervals(_result(name='ssd', metric='voc', ap=48.85),
+                          [_row('bicubic', 'hr', 'mAP', -1.234, -2.5, -0.25, 'reversed')])
+    md3 = table3(voc)['markdown'].splitlines()
+    assert md3[0].endswith('| mAP - bicubic [95% CI] | Verdict (mAP - bicubic) |')
+    assert md3[2].endswith('| -1.23 [-2.50, -0.25] | reversed |')
+    tab2 = table2([coco, _result(name='retinanet')])['markdown']
+    assert ('| Detector | Reference | hr - reference [95% CI] | bicubic - reference [95% CI] '
+            '| ident - reference [95% CI] |') in tab2
+    assert '| faster-rcnn_r50_fpn_1x_coco | bicubic | +1.2 [+0.5, +2.0] | - | - |' in tab2
+    assert '| retinanet | - | - | - | - |' in tab2
+    assert table1(_result())['markdown'] == table1(dict(_result(), intervals=None))['markdown']

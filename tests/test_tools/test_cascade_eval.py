@@ -39,18 +39,44 @@ def test_cli_tables_and_merge(tiny, capsys):
         out = str(root / f'out{i}')
         assert cascade_eval.main([cfg, ckpt, '--methods', 'hr', 'bicubic', '--out-dir', out,
                                   '--cache-dir', str(root / 'cache'), '--limit', '2',
-                                  '--iq-metrics', 'psnr', 'fsim']) == 0
+                                  '--iq-metrics', 'psnr', 'fsim', '--resamples', '50',
+                                  '--compare', 'hr:bicubic']) == 0
         res = json.load(open(osp.join(out, 'results.json')))
         assert res['dataset']['num_images'] == 2 and res['dataset']['num_listed'] == 3
         assert set(res['methods']['bicubic']['iq']) == {'psnr', 'fsim'}
         assert {'results.json', 'table1.csv', 'table1.md', 'methods'} <= set(os.listdir(out))
         outs.append(osp.join(out, 'results.json'))
-    assert '| PSNR | - |' in capsys.readouterr().out
+        iv = res['intervals']
+        assert (iv['reference'], iv['resamples'], iv['seed'], iv['num_images']) == \
+            ('bicubic', 50, 0, 2)
+        ap = {(r['a'], r['b']): r for r in iv['pairs'] if r['metric'] == 'AP'}
+        assert set(ap) == {('bicubic', 'hr'), ('hr', 'bicubic')}
+        # the printed intervals: both pairs, with the numbers of results.json
+        printed = capsys.readouterr().out
+        assert '| PSNR | - |' in printed and '| AP - bicubic [95% CI] | ' in printed
+        for (a, b), r in ap.items():
+            line = (f"  {b} - {a}: AP {r['diff']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}] "
+                    f"(95% CI), {r['verdict']} (2 images, ")
+            assert line in printed
     t2 = str(root / 'table2')
     assert merge_cascade_tables.main([*outs, '--out-dir', t2]) == 0
-    md = open(osp.join(t2, 'table2.md')).read().splitlines()
-    assert md[0] == '| Detector | Metric | hr | bicubic |' and len(md) == 6
-    assert md[5].startswith('Every row: scale x4; degradation bicubic-matlab;')
+    printed = capsys.readouterr().out
+    md = open(osp.join(t2, 'table2.md')).read()
+    assert printed.startswith(md)
+    lines = md.splitlines()
+    assert lines[0] == '| Detector | Metric | hr | bicubic |' and len(lines) == 15
+    assert lines[5].startswith('Every row: scale x4; degradation bicubic-matlab;')
+    assert lines[7] == ('| Detector | Reference | hr - reference [95% CI] | '
+                        'bicubic - reference [95% CI] |')
+    for row, res_file in zip(lines[9:11], outs):
+        r = next(p for p in json.load(open(res_file))['intervals']['pairs']
+                 if (p['a'], p['b'], p['metric']) == ('bicubic', 'hr', 'AP'))
+        assert row == (f"| tiny_retinanet | bicubic | {r['diff']:+.1f} [{r['low']:+.1f}, "
+                       f"{r['high']:+.1f}] | - |")
+    assert lines[-1] == '- tiny_retinanet: 2 images, 50 resamples, seed 0'
+    merged = json.load(open(osp.join(t2, 'table2.json')))
+    assert merged['intervals'] == [json.load(open(f))['intervals'] for f in outs]
+    assert 'hr - reference [95% CI]' in open(osp.join(t2, 'table2.csv')).readline()
 
 
 def test_cli_clear_errors(tiny, capsys):
@@ -71,7 +97,11 @@ def test_cli_clear_errors(tiny, capsys):
     (['--limit', '-1'], 'limit (--limit) must be an integer >= 1'),
     (['--scale', '0'], 'scale must be an integer >= 1'),
     (['--methods', '../x=a.py:b.pth'], "Bad SR method name '../x'"),
-    (['--methods', '=a.py:b.pth'], "Bad SR method name ''")])
+    (['--methods', '=a.py:b.pth'], "Bad SR method name ''"),
+    (['--compare', 'hr:nosuch'], "unknown method 'nosuch' in the pair hr:nosuch"),
+    (['--compare', 'hr-bicubic'], "bad method pair 'hr-bicubic'"),
+    (['--reference', 'dbpn'], "unknown reference method 'dbpn'"),
+    (['--resamples', '0'], 'resamples (--resamples) must be an integer >= 1')])
 def test_cli_bad_options_one_line(tiny, capsys, extra, expected):
     cfg, ckpt = tiny['dets'][0]
     out = str(tiny['root'] / 'bad_opts')

@@ -44,6 +44,35 @@ def check_device(device: str) -> None:
                 f'use cuda:0 .. cuda:{count - 1}'))
 
 
+def _compare_pair(pair) -> Tuple[str, str]:
+    """``'A:B'`` or ``(A, B)`` -> ``(A, B)``; anything else is refused."""
+    parts = pair.split(':') if isinstance(pair, str) else list(pair)
+    if len(parts) != 2 or not all(isinstance(p, str) and p for p in parts):
+        raise CascadeError(format_error(f'bad method pair {pair!r}', '--compare',
+                                        'write A:B with two method names, e.g. dbpn:fdsr'))
+    return parts[0], parts[1]
+
+
+def interval_methods(opts: 'CascadeOptions', names: Sequence[str]
+                     ) -> Tuple[Optional[str], Tuple[Tuple[str, str], ...]]:
+    """The bootstrap reference and ``--compare`` pairs, checked against the method names."""
+    reference = opts.reference
+    if reference is None:
+        reference = 'bicubic' if 'bicubic' in names else None
+    elif reference == 'none':
+        reference = None
+    elif reference not in names:
+        raise CascadeError(format_error(f'unknown reference method {reference!r}',
+                                        '--reference', f'choose from {" ".join(names)}'))
+    for a, b in opts.compare:
+        bad = [m for m in (a, b) if m not in names]
+        if bad:
+            raise CascadeError(format_error(
+                f'unknown method {bad[0]!r} in the pair {a}:{b}', '--compare',
+                f'choose from {" ".join(names)}'))
+    return reference, tuple(opts.compare)
+
+
 @dataclass
 class CascadeOptions:
     """Everything one cascade run needs (one detector, several SR methods).
@@ -81,6 +110,13 @@ class CascadeOptions:
             noise, JPEG; random per image, keyed by the HR file's base name).
         degradation_seed: Seed of a random degradation (>= 0); every method and run sees the
             same LR image of a file for the same seed.
+        reference: The method every other one is compared with by a paired bootstrap
+            (``results['intervals']``, :mod:`fdsr_mm.evaluation.cascade_intervals`); default
+            (None) ``'bicubic'`` when it is among the methods, else no reference; ``'none'``:
+            no reference.
+        compare: More pairs ``'A:B'`` (or ``(A, B)``) to bootstrap, as ``B - A``.
+        resamples: Bootstrap resamples (>= 1).
+        bootstrap_seed: Seed of the bootstrap draws (>= 0).
     """
     detector_config: str
     detector_checkpoint: str
@@ -103,6 +139,10 @@ class CascadeOptions:
     progress: bool = True
     degradation: str = 'bicubic'
     degradation_seed: int = 0
+    reference: Optional[str] = None
+    compare: Sequence[Union[str, Tuple[str, str]]] = ()
+    resamples: int = 1000
+    bootstrap_seed: int = 0
 
     @property
     def degradation_tag(self) -> str:
@@ -123,6 +163,9 @@ class CascadeOptions:
         positive('tile_pad (--tile-pad)', self.tile_pad, 0)
         positive('show_num (--show-num)', self.show_num)
         positive('degradation_seed (--degradation-seed)', self.degradation_seed, 0)
+        positive('resamples (--resamples)', self.resamples)
+        positive('bootstrap_seed (--bootstrap-seed)', self.bootstrap_seed, 0)
+        self.compare = tuple(_compare_pair(p) for p in self.compare or ())
         if self.device is not None:
             check_device(self.device)
         if self.degradation not in DEGRADATIONS:

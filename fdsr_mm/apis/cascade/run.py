@@ -10,6 +10,7 @@ return value (a frozen dataclass), so no step can run before what it needs exist
     sr_pass(setup, images, detector, generators) -> SRImages    HR index, every method's SR images
     detection_pass(setup, images, detector, sr)  -> Detections  per-method detection numbers
     make_result(setup, images, detector, sr, det) -> dict       the result (``results.json``)
+    bootstrap_intervals(setup, result)           -> dict        rank 0: paired bootstrap intervals
 """
 import copy
 import dataclasses
@@ -27,6 +28,7 @@ from mmengine.dist import barrier, get_dist_info
 from mmengine.runner import Runner
 
 from fdsr_mm.datasets.transforms.degradations import DEGRADATIONS
+from fdsr_mm.evaluation.cascade_intervals import cascade_intervals, interval_pairs
 from fdsr_mm.evaluation.tables import write_tables
 from fdsr_mm.evaluation.visualize import dataset_classes, write_panels
 from fdsr_mm.utils.checkpoints.detector import where_to_get_checkpoint
@@ -38,7 +40,7 @@ from fdsr_mm.apis.cascade.detect_pass import DetectionPass, detection_runner, me
 from fdsr_mm.apis.cascade.hr_prep import prepare_hr
 from fdsr_mm.apis.cascade.methods import (SRMethod, build_method_generator, check_config_scale,
                                           check_generator_scale, parse_method)
-from fdsr_mm.apis.cascade.options import CascadeError, CascadeOptions
+from fdsr_mm.apis.cascade.options import CascadeError, CascadeOptions, interval_methods
 from fdsr_mm.apis.cascade.preflight import (check_detector_arguments, check_writable,
                                             load_detector_weights, probe_detector_geometry)
 from fdsr_mm.apis.cascade.sr_pass import prepare_and_super_resolve, sr_tiling, super_resolve_method
@@ -120,6 +122,7 @@ def parse_methods(opts: CascadeOptions) -> List[SRMethod]:
     names = [m.name for m in methods]
     if len(set(names)) != len(names):
         raise CascadeError(f'Duplicate SR method names: {names}.')
+    interval_methods(opts, names)  # refuse unknown --reference / --compare names now
     return methods
 
 
@@ -308,6 +311,16 @@ def make_result(setup: Setup, images: Images, detector: Detector, sr: SRImages,
                     det_build_s=det.build_s))
 
 
+def bootstrap_intervals(setup: Setup, result: dict) -> dict:
+    """Rank 0, after the detection pass: paired bootstrap intervals between the methods, from
+    the per-image records the run wrote (``results['intervals']``)."""
+    o = setup.opts
+    reference, compare = interval_methods(o, [m.name for m in setup.methods])
+    pairs = interval_pairs(list(result['methods']), reference, compare)
+    return cascade_intervals(result, setup.out_dir, pairs, reference, o.resamples,
+                             o.bootstrap_seed)
+
+
 class CascadeRun:
     """The two-step protocol for one detector and several SR methods (see the package doc).
 
@@ -329,6 +342,7 @@ class CascadeRun:
         result = make_result(setup, images, detector, sr, det)
         if detector.rank == 0:
             o = setup.opts
+            result['intervals'] = bootstrap_intervals(setup, result)
             result['files'] = write_tables(result, setup.out_dir)
             if o.show_dir:
                 write_panels(result, images.data_list, sr.index, o.show_dir,
