@@ -56,7 +56,8 @@ class PerImageRecords:
                  seeded_files: Optional[Dict[str, Sequence[str]]] = None):
         self.files = dict(result_files)
         self.results = {d: load_results(p) for d, p in self.files.items()}
-        self.seed_runs = {d: [(p, load_results(p)) for p in list(files)[1:] if osp.isfile(p)]
+        self.seed_runs = {d: {k: (p, load_results(p)) for k, p in enumerate(files) if k and
+                              osp.isfile(p)}
                           for d, files in (seeded_files or {}).items() if d in self.files}
         self._cache = {}
 
@@ -84,12 +85,12 @@ class PerImageRecords:
     def seeds(self, det: str, method: str) -> List[int]:
         """The training seed indices of ``method`` on ``det``: [0] unless ``--seeds`` runs
         evaluated it as ``<method>_s<k>``."""
-        return [0] + [k for k, (_, r) in enumerate(self.seed_runs.get(det, []), start=1)
+        return [0] + [k for k, (_, r) in sorted(self.seed_runs.get(det, {}).items())
                       if f'{method}_s{k}' in r['methods']]
 
     def get_seeds(self, det: str, method: str, seeds: Sequence[int]) -> list:
         """The records of ``method`` on ``det`` for each seed index in ``seeds``."""
-        return [self._load(*self.seed_runs[det][k - 1], f'{method}_s{k}') if k else
+        return [self._load(*self.seed_runs[det][k], f'{method}_s{k}') if k else
                 self.get(det, method) for k in seeds]
 
 
