@@ -360,7 +360,7 @@ class Study(StageGraph):
                            table3_file=osp.join(self.stage_dir(f'cascade_{VOC_DETECTOR}'),
                                                 'results.json'),
                            priors=OTHER_PRIORS, num_resamples=self.sizes['resamples'],
-                           extra_sections=extras)
+                           extra_sections=extras, seeded_files=seeded)
         return None
 
     def run(self) -> int:

@@ -17,6 +17,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from fdsr_mm.evaluation.multiple_comparisons import percentile_p_value
+
 #: summary name -> (IoU threshold or None for the mean over 0.50:0.95, area range label)
 AP_KEYS = dict(AP=(None, 'all'), AP50=(0.5, 'all'), AP75=(0.75, 'all'), APS=(None, 'small'),
                APM=(None, 'medium'), APL=(None, 'large'))
@@ -167,7 +169,9 @@ def paired_bootstrap(ev_a, ev_b, key: str = 'AP', num_resamples: int = 1000,
 
     Returns:
         dict: ``diff`` (on all images), ``low``, ``high`` (2.5 / 97.5 percentiles),
-        ``num_resamples``, ``num_images``, ``verdict`` (see :func:`verdict`).
+        ``num_resamples``, ``num_images``, ``verdict`` (see :func:`verdict`), ``p_value``
+        (two-sided, the interval inverted: :func:`~fdsr_mm.evaluation.multiple_comparisons.
+        percentile_p_value`).
     """
     if ev_a.img_ids != ev_b.img_ids:
         raise ValueError('paired bootstrap needs both methods evaluated on the same images.')
@@ -183,7 +187,7 @@ def paired_bootstrap(ev_a, ev_b, key: str = 'AP', num_resamples: int = 1000,
     diff = None if full_a is None or full_b is None else full_b - full_a
     low, high = (np.percentile(diffs, [2.5, 97.5]).tolist() if diffs else (None, None))
     return dict(diff=diff, low=low, high=high, num_resamples=len(diffs), num_images=n,
-                verdict=verdict(low, high))
+                verdict=verdict(low, high), p_value=percentile_p_value(diffs))
 
 
 def verdict(low: Optional[float], high: Optional[float]) -> str:

@@ -1,7 +1,8 @@
 """Summary sections of the miniature study beside the verdicts: training seeds and loss scales.
 
-:func:`seeds_section` puts the spread across training seeds (``--seeds N``: the SR fine-tunes
-repeated) beside the bootstrap intervals, which only cover the choice of test images.
+:func:`seeds_section` lists the AP of each training seed (``--seeds N``: the SR fine-tunes
+repeated) and the per-seed differences; the verdicts themselves come from the hierarchical
+bootstrap over seeds and test images (:mod:`fdsr_mm.evaluation.hierarchical_bootstrap`).
 :func:`loss_scale_section` measures, from the fine-tunes' own logs, how large the pixel and the
 feature terms of ``alpha * L1 + beta * MSE(F(SR), F(HR))`` were during training.
 """
@@ -47,12 +48,14 @@ def seeds_section(seeded: Dict[str, List[str]], methods: Dict[str, Sequence[str]
     if num < 2:
         return '\n'.join(lines + [
             f'One training seed ({base_seed}); `--seeds N` repeats the SR fine-tunes and TDSR '
-            'with N seeds and states mean +- std here. The bootstrap intervals above cover the '
+            'with N seeds, states mean +- std here and judges the claims on those methods on '
+            'intervals over training seeds and test images. The intervals above cover the '
             'choice of test images only, not training randomness.', ''])
     seeds = ', '.join(str(base_seed + k) for k in range(num))
     lines += [f'SR fine-tunes (and TDSR) trained with seeds {seeds}; detectors, data and the '
-              'pre-trained SR weights shared. AP (mAP for VOC) per seed, mean +- std (sample '
-              'std):', '', '| Detector | Method | per seed | mean +- std |', '|---|---|---|---|']
+              'pre-trained SR weights shared. The verdicts above on these methods come from the '
+              'hierarchical bootstrap (training seeds, then test images); here, for reading, the '
+              'AP (mAP for VOC) of each seed and mean +- std (sample std):', '', '| Detector | Method | per seed | mean +- std |', '|---|---|---|---|']
     diffs = []
     for det, files in seeded.items():
         results = [load_results(f) for f in files if osp.isfile(f)]

@@ -6,8 +6,12 @@
     table1.{md,csv}          first detector, methods as columns (PSNR, FSIM, AP, AP0.5, ...)
     table2.{md,csv,json}     AP per detector x method
     fig3_alpha_beta.png      AP of the first detector for each (alpha, beta) fine-tune and prior
-    differences.{md,csv}     every stated AP difference with its paired bootstrap 95% CI
-    verdicts.json            the same, as data (held / reversed / not resolved)
+    differences.{md,csv}     every stated AP difference with its bootstrap 95% CI (over test
+                             images; with seeded records, over training seeds and test images),
+                             its verdict, and the verdict adjusted by Holm-Bonferroni over the
+                             family of claims
+    verdicts.json            the same, as data (held / reversed / not resolved; ``covers``,
+                             ``p_value``, ``p_holm``, ``verdict_holm``, ``family_size``)
     fig1_panels/*.png        Fig. 1-style panels copied from the first detector's cascade
     table3.{md,csv}          the VOC-format SSD cascade (HR, bicubic, DBPN, TDSR, FDSR), if given
     summary.md               whether the paper's orderings held, with the numbers
@@ -21,11 +25,12 @@ import os.path as osp
 import shutil
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from fdsr_mm.evaluation.hierarchical_bootstrap import COVERS_SEEDS_AND_IMAGES
+from fdsr_mm.evaluation.tables import load_results, merge_tables, table1, table3
 from fdsr_mm.study.plots import det_number, plot_fig3
 from fdsr_mm.study.verdicts import (differences_table, run_comparisons, study_comparisons,
                                     verdict_text)
 from fdsr_mm.utils.io import atomic_write_text, dump_json
-from fdsr_mm.evaluation.tables import load_results, merge_tables, table1, table3
 
 TABLE_METHODS = ('hr', 'bicubic', 'dbpn_pretrained', 'dbpn', 'fdsr')
 
@@ -34,12 +39,30 @@ def _iq(result: dict, method: str, key: str) -> Optional[float]:
     return result['methods'].get(method, {}).get('iq', {}).get(key)
 
 
+def _method_lines(rows: List[dict]) -> List[str]:
+    """How the verdicts were reached: the intervals, what they cover, the family adjustment."""
+    seeded = sum(r.get('covers') == COVERS_SEEDS_AND_IMAGES for r in rows)
+    m = next((r['family_size'] for r in rows if r.get('family_size') is not None), 0)
+    alpha = next((r['alpha'] for r in rows if r.get('alpha') is not None), 0.05)
+    covers = ('every interval covers the choice of test images only (one training seed)'
+              if not seeded else f'{seeded} claims on methods trained with several seeds use a '
+              'hierarchical bootstrap (training seeds resampled, then test images), so their '
+              'interval covers training seeds and test images; the others (no training '
+              'randomness) cover test images')
+    return [f'Each claim "B > A" is judged on the bootstrap {100 * (1 - alpha):g}% interval of '
+            'AP(B) - AP(A) (same resample for both methods): **held** (interval above 0), '
+            '**reversed** (below 0), **not resolved** (it includes 0). What each interval covers '
+            f'is stated per claim: {covers}.', '',
+            f'The family: {m} claims tested in this report, so the raw verdicts, each at '
+            f'{100 * (1 - alpha):g}%, are followed by the verdict adjusted for multiplicity: '
+            f'**Holm-Bonferroni over the family of {m} claims** (family-wise error rate {alpha:g};'
+            ' each claim\'s two-sided p-value inverts its percentile interval, so the claim '
+            'ranked k-th by p is read off its (1 - alpha / (m - k + 1)) interval, step down).', '']
+
+
 def _orderings(results: Dict[str, dict], rows: List[dict]) -> str:
-    """The summary's verdicts: every stated difference with its paired bootstrap 95% CI."""
-    lines = ['## Did the paper\'s orderings hold?', '',
-             'Each claim "B > A" is judged on the paired bootstrap 95% interval of AP(B) - AP(A) '
-             'over the test images (same resample for both methods): **held** (interval above '
-             '0), **reversed** (below 0), **not resolved** (it includes 0).', '']
+    """The summary's verdicts: every stated difference with its 95% CI, raw and adjusted."""
+    lines = ['## Did the paper\'s orderings hold?', ''] + _method_lines(rows)
     for det, r in results.items():
         nums = ', '.join(f'{m} {det_number(r, m, "mAP" if r["metric"] == "voc" else "AP")}'
                          for m in r['methods'])
@@ -53,22 +76,50 @@ def _orderings(results: Dict[str, dict], rows: List[dict]) -> str:
                      f'{psnr_d:.2f} dB ({"FDSR lower" if psnr_f < psnr_d else "FDSR not lower"};'
                      ' the paper has FDSR 27.38 dB below D-DBPN 28.15 dB: the feature term '
                      'trades PSNR for AP).')
-    counts = {v: sum(r['verdict'].startswith(v) for r in rows)
-              for v in ('held', 'reversed', 'not resolved', 'could not')}
-    lines += ['', f'{counts["held"]} held, {counts["reversed"]} reversed, '
-              f'{counts["not resolved"]} not resolved, {counts["could not"]} not checked '
-              f'(of {len(rows)} claims).', '']
-    return '\n'.join(lines)
+    lines.append('')
+    for field, label in (('verdict', 'Raw'), ('verdict_holm', 'Adjusted (Holm)')):
+        counts = {v: sum(r.get(field, '').startswith(v) for r in rows)
+                  for v in ('held', 'reversed', 'not resolved', 'could not')}
+        lines.append(f'{label}: {counts["held"]} held, {counts["reversed"]} reversed, '
+                     f'{counts["not resolved"]} not resolved, {counts["could not"]} not checked '
+                     f'(of {len(rows)} claims).')
+    return '\n'.join(lines + [''])
+
+
+def _by_detector(seeded_files: Optional[Dict[str, Sequence[str]]],
+                 all_files: Dict[str, str]) -> Dict[str, List[str]]:
+    """The seeded lists keyed by the report's detector names: a list whose seed-0 file is a
+    detector's results file belongs to it (the VOC detector is named by its config)."""
+    name_of = {osp.abspath(p): d for d, p in all_files.items()}
+    return {name_of.get(osp.abspath(files[0]), key) if files else key: list(files)
+            for key, files in (seeded_files or {}).items()}
+
+
+def _write_table(out_dir: str, name: str, table: dict, paths: dict) -> dict:
+    """``<name>.md`` and ``<name>.csv`` of a table (its ``markdown`` and ``csv``)."""
+    for ext, key in (('md', 'markdown'), ('csv', 'csv')):
+        paths[f'{name}.{ext}'] = osp.join(out_dir, f'{name}.{ext}')
+        atomic_write_text(paths[f'{name}.{ext}'], table[key])
+    return table
+
+
+def _copy_panels(out_dir: str, panels_dir: Optional[str], paths: dict) -> List[str]:
+    """Fig. 1 panels of the cascade's ``--show-dir`` copied to ``fig1_panels/``."""
+    panels = sorted(glob.glob(osp.join(panels_dir, '*.png'))) if panels_dir else []
+    if panels:
+        dst = osp.join(out_dir, 'fig1_panels')
+        os.makedirs(dst, exist_ok=True)
+        for p in panels:
+            shutil.copyfile(p, osp.join(dst, osp.basename(p)))
+        paths['fig1_panels'] = dst
+    return panels
 
 
 def _write_table3(out_dir: str, table3_file: Optional[str], paths: dict) -> Optional[dict]:
     if not table3_file:
         return None
     result = load_results(table3_file)
-    t3 = table3(result)
-    for ext, key in (('md', 'markdown'), ('csv', 'csv')):
-        paths[f'table3.{ext}'] = osp.join(out_dir, f'table3.{ext}')
-        atomic_write_text(paths[f'table3.{ext}'], t3[key])
+    t3 = _write_table(out_dir, 'table3', table3(result), paths)
     return dict(result=result, markdown=t3['markdown'])
 
 
@@ -86,8 +137,10 @@ def _write_differences(out_dir: str, rows: List[dict], paths: dict) -> str:
         if table in paths and sub:
             with open(paths[table]) as f:
                 text = f.read()
-            atomic_write_text(paths[table], text + '\nPaired differences (bootstrap 95% CI over '
-                              'test images):\n\n' + differences_table(sub)['markdown'])
+            atomic_write_text(paths[table], text + '\nPaired differences (bootstrap 95% CI; '
+                              'what each covers, and the Holm-adjusted verdict over the whole '
+                              'report\'s family, in their columns):\n\n'
+                              + differences_table(sub)['markdown'])
     return diff['markdown']
 
 
@@ -97,7 +150,9 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
                        quick: bool = False, total_seconds: Optional[float] = None,
                        table3_file: Optional[str] = None,
                        priors: Optional[Dict[str, str]] = None, num_resamples: int = 1000,
-                       extra_sections: Sequence[str] = ()) -> dict:
+                       extra_sections: Sequence[str] = (),
+                       seeded_files: Optional[Dict[str, Sequence[str]]] = None,
+                       alpha: float = 0.05) -> dict:
     """Write the study's results folder (see the module docstring).
 
     Args:
@@ -112,6 +167,11 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
         priors: method -> label of the fine-tunes with other feature priors (Fig. 3).
         num_resamples: Bootstrap resamples of each stated difference.
         extra_sections: Markdown sections appended to the summary (seeds, loss scales).
+        seeded_files: detector -> cascade ``results.json`` per training seed index (``--seeds
+            N``; index 0 the file given above or as ``table3_file``, by which the VOC
+            detector's list is found): claims on methods with several seeds get the hierarchical
+            interval over training seeds and test images.
+        alpha: 1 - the intervals' level; the family-wise error rate of Holm's adjustment.
 
     Returns:
         dict: paths of the written files.
@@ -120,28 +180,20 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
     results = {d: load_results(p) for d, p in result_files.items()}
     first = next(iter(results.values()))
     paths = {}
-    t1 = table1(first)
-    for ext, key in (('md', 'markdown'), ('csv', 'csv')):
-        paths[f'table1.{ext}'] = osp.join(out_dir, f'table1.{ext}')
-        atomic_write_text(paths[f'table1.{ext}'], t1[key])
+    t1 = _write_table(out_dir, 'table1', table1(first), paths)
     methods = [m for m in TABLE_METHODS if any(m in r['methods'] for r in results.values())]
     paths.update({f'table2.{k}': v for k, v in
                   merge_tables(list(result_files.values()), out_dir, methods).items()})
     paths['fig3'] = osp.join(out_dir, 'fig3_alpha_beta.png')
     plot_fig3(first, fig3_settings, paths['fig3'], priors)
-    panels = sorted(glob.glob(osp.join(panels_dir, '*.png'))) if panels_dir else []
-    if panels:
-        dst = osp.join(out_dir, 'fig1_panels')
-        os.makedirs(dst, exist_ok=True)
-        for p in panels:
-            shutil.copyfile(p, osp.join(dst, osp.basename(p)))
-        paths['fig1_panels'] = dst
+    panels = _copy_panels(out_dir, panels_dir, paths)
     t3 = _write_table3(out_dir, table3_file, paths)
     all_files = dict(result_files, **({t3['result']['detector']['name']: table3_file}
                                       if t3 else {}))
     voc_det = t3['result']['detector']['name'] if t3 else None
     rows = run_comparisons(study_comparisons(list(result_files), voc_det, priors), all_files,
-                           num_resamples)
+                           num_resamples, seeded_files=_by_detector(seeded_files, all_files),
+                           alpha=alpha)
     _write_differences(out_dir, rows, paths)
     paths['timings'] = osp.join(out_dir, 'timings.json')
     dump_json(dict(stages=timings or {}, total_seconds=total_seconds), paths['timings'])

@@ -1,11 +1,20 @@
-"""The miniature study's verdicts: each AP difference it states, with a paired bootstrap 95% CI.
+"""The miniature study's verdicts: each AP difference it states, with a bootstrap 95% CI, raw and
+adjusted for the number of claims.
 
-A comparison "B > A" on one cascade run resamples that run's test images (the same draw for both
-methods, :func:`fdsr_mm.evaluation.bootstrap.paired_bootstrap`) and reads
+A comparison "B > A" resamples the test images of the cascade runs (the same draw for both
+methods) and, with ``--seeds N``, the training seeds first
+(:func:`fdsr_mm.evaluation.hierarchical_bootstrap.hierarchical_bootstrap`; with one seed it is
+the paired bootstrap over images, :func:`fdsr_mm.evaluation.bootstrap.paired_bootstrap`). Each
+row says what its interval covers (``covers``: "test images", or "training seeds and test
+images" where either method was trained with several seeds), and reads
 
     held                          the whole 95% interval of AP(B) - AP(A) is above 0
     reversed                      the whole interval is below 0
     not resolved (CI includes 0)  otherwise
+
+Beside it, ``verdict_holm``: the same claim after Holm-Bonferroni over the family of claims of
+one report (:mod:`fdsr_mm.evaluation.multiple_comparisons`: each claim's p-value inverts its
+percentile interval; the family is every claim that could be tested).
 
 Per-image records come from the cascade's method folders (``<out-dir>/methods/<name>/``):
 ``detections.bbox.json`` with ``results['dataset']['evaluated_ann_file']`` (COCO) or
@@ -15,7 +24,9 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
-from fdsr_mm.evaluation.bootstrap import evaluate_per_image, paired_bootstrap
+from fdsr_mm.evaluation.bootstrap import evaluate_per_image
+from fdsr_mm.evaluation.hierarchical_bootstrap import hierarchical_bootstrap
+from fdsr_mm.evaluation.multiple_comparisons import adjusted_verdict, holm
 from fdsr_mm.evaluation.tables import load_results
 from fdsr_mm.evaluation.voc_per_image import evaluate_voc_per_image
 
@@ -32,76 +43,155 @@ class Comparison:
 
 
 class PerImageRecords:
-    """Per-image evaluation records of every method of the study's cascade runs (cached)."""
+    """Per-image evaluation records of every method of the study's cascade runs (cached).
 
-    def __init__(self, result_files: Dict[str, str]):
+    Args:
+        result_files: detector -> cascade ``results.json`` (training seed 0).
+        seeded_files: detector -> ``results.json`` per training seed index (``--seeds N``:
+            index k > 0 holds the methods trained with seed k as ``<m>_s<k>``); index 0 is
+            ``result_files[det]`` whatever the list says.
+    """
+
+    def __init__(self, result_files: Dict[str, str],
+                 seeded_files: Optional[Dict[str, Sequence[str]]] = None):
         self.files = dict(result_files)
         self.results = {d: load_results(p) for d, p in self.files.items()}
+        self.seed_runs = {d: {k: (p, load_results(p)) for k, p in enumerate(files) if k and
+                              osp.isfile(p)}
+                          for d, files in (seeded_files or {}).items() if d in self.files}
         self._cache = {}
 
     def get(self, det: str, method: str):
         """The records of ``method`` on ``det``'s run; raises FileNotFoundError if not kept."""
-        if (det, method) not in self._cache:
-            result = self.results[det]
-            method_dir = osp.join(osp.dirname(self.files[det]), 'methods', method)
+        return self._load(self.files[det], self.results[det], method)
+
+    def _load(self, result_file: str, result: dict, method: str):
+        if (result_file, method) not in self._cache:
+            method_dir = osp.join(osp.dirname(result_file), 'methods', method)
             if result['metric'] == 'voc':
                 dump = osp.join(method_dir, 'voc_per_image.pkl')
                 if not osp.isfile(dump):
                     raise FileNotFoundError(dump)
-                self._cache[det, method] = evaluate_voc_per_image(dump)
+                self._cache[result_file, method] = evaluate_voc_per_image(dump)
             else:
                 dets = osp.join(method_dir, 'detections.bbox.json')
                 ann = result['dataset'].get('evaluated_ann_file')
                 for path in (dets, ann):
                     if not path or not osp.isfile(path):
                         raise FileNotFoundError(path or 'evaluated_ann_file')
-                self._cache[det, method] = evaluate_per_image(ann, dets)
-        return self._cache[det, method]
+                self._cache[result_file, method] = evaluate_per_image(ann, dets)
+        return self._cache[result_file, method]
+
+    def seeds(self, det: str, method: str) -> List[int]:
+        """The training seed indices of ``method`` on ``det``: [0] unless ``--seeds`` runs
+        evaluated it as ``<method>_s<k>``."""
+        return [0] + [k for k, (_, r) in sorted(self.seed_runs.get(det, {}).items())
+                      if f'{method}_s{k}' in r['methods']]
+
+    def get_seeds(self, det: str, method: str, seeds: Sequence[int]) -> list:
+        """The records of ``method`` on ``det`` for each seed index in ``seeds``."""
+        return [self._load(*self.seed_runs[det][k], f'{method}_s{k}') if k else
+                self.get(det, method) for k in seeds]
+
+
+def _seeded_pair(records: PerImageRecords, c: Comparison) -> tuple:
+    """(records of base per seed, of method per seed): one record for a method without training
+    seeds, one per seed otherwise; seeds shared by both methods are paired (the common ones)."""
+    seeds_a, seeds_b = records.seeds(c.det, c.base), records.seeds(c.det, c.method)
+    if len(seeds_a) > 1 and len(seeds_b) > 1:
+        seeds_a = seeds_b = [k for k in seeds_a if k in seeds_b]
+    return (records.get_seeds(c.det, c.base, seeds_a),
+            records.get_seeds(c.det, c.method, seeds_b))
+
+
+def _compare(c: Comparison, records: PerImageRecords, num_resamples: int, seed: int) -> dict:
+    """One comparison's row: the hierarchical interval (seeds and images) where either method
+    has training seeds, else the paired bootstrap over images (the same with one seed)."""
+    row = dict(det=c.det, claim=c.claim, base=c.base, method=c.method, key=c.key,
+               paper=c.paper, diff=None, low=None, high=None, num_images=None, num_seeds=None,
+               covers=None, p_value=None)
+    if c.det not in records.results or not {c.base, c.method} <= set(
+            records.results[c.det]['methods']):
+        return dict(row, verdict='could not be checked (method not evaluated)')
+    try:
+        evs_a, evs_b = _seeded_pair(records, c)
+    except FileNotFoundError as e:
+        return dict(row, verdict=f'could not be checked (no per-image records: {e}; rerun the '
+                                 'cascade)')
+    boot = hierarchical_bootstrap(evs_a, evs_b, c.key, num_resamples, seed)
+    return dict(row, **{k: boot[k] for k in ('diff', 'low', 'high', 'num_images', 'num_seeds',
+                                             'covers', 'p_value', 'num_resamples', 'verdict')})
+
+
+def _adjust(rows: List[dict], alpha: float) -> List[dict]:
+    """Holm-Bonferroni over the rows with a test: ``p_holm``, ``verdict_holm``, the family."""
+    tested = [i for i, r in enumerate(rows) if r['p_value'] is not None]
+    adjusted, _ = holm([rows[i]['p_value'] for i in tested], alpha)
+    p_holm = dict(zip(tested, adjusted.tolist()))
+    method = f'Holm-Bonferroni over a family of {len(tested)} claims, alpha {alpha:g}'
+    return [dict(r, p_holm=p_holm.get(i), family_size=len(tested), alpha=alpha,
+                 adjustment=method, verdict_holm=adjusted_verdict(r['verdict'], p_holm.get(i),
+                                                                   alpha))
+            for i, r in enumerate(rows)]
 
 
 def run_comparisons(comparisons: Sequence[Comparison], result_files: Dict[str, str],
-                    num_resamples: int = 1000, seed: int = 0) -> List[dict]:
-    """Each comparison with ``diff``, ``low``, ``high`` (percent points), ``verdict``."""
-    records = PerImageRecords(result_files)
-    rows = []
-    for c in comparisons:
-        row = dict(det=c.det, claim=c.claim, base=c.base, method=c.method, key=c.key,
-                   paper=c.paper, diff=None, low=None, high=None, num_images=None)
-        if c.det not in records.results or not {c.base, c.method} <= set(
-                records.results[c.det]['methods']):
-            rows.append(dict(row, verdict='could not be checked (method not evaluated)'))
-            continue
-        try:
-            ev_a, ev_b = records.get(c.det, c.base), records.get(c.det, c.method)
-        except FileNotFoundError as e:
-            rows.append(dict(row, verdict=f'could not be checked (no per-image records: {e}; '
-                                          'rerun the cascade)'))
-            continue
-        boot = paired_bootstrap(ev_a, ev_b, c.key, num_resamples, seed)
-        rows.append(dict(row, diff=boot['diff'], low=boot['low'], high=boot['high'],
-                         num_images=boot['num_images'], num_resamples=boot['num_resamples'],
-                         verdict=boot['verdict']))
-    return rows
+                    num_resamples: int = 1000, seed: int = 0,
+                    seeded_files: Optional[Dict[str, Sequence[str]]] = None,
+                    alpha: float = 0.05) -> List[dict]:
+    """Each comparison with ``diff``, ``low``, ``high`` (percent points), ``verdict``, and the
+    family's Holm adjustment (``p_value``, ``p_holm``, ``verdict_holm``, ``family_size``).
+
+    Args:
+        comparisons: The family of claims of one report.
+        result_files: detector -> cascade ``results.json``.
+        num_resamples, seed: The bootstrap's draws.
+        seeded_files: detector -> ``results.json`` per training seed (``--seeds N``); a claim
+            on a method with seeds gets the interval over seeds and images (``covers``).
+        alpha: 1 - the intervals' level, and the family-wise error rate of the adjustment.
+    """
+    records = PerImageRecords(result_files, seeded_files)
+    rows = [_compare(c, records, num_resamples, seed) for c in comparisons]
+    return _adjust(rows, alpha)
 
 
 def _pp(value: Optional[float]) -> str:
     return 'n/a' if value is None else f'{value:+.1f}'
 
 
+def _p(value: Optional[float]) -> str:
+    return '-' if value is None else f'{value:.3g}'
+
+
+def _over(row: dict) -> str:
+    seeds = row.get('num_seeds') or 1
+    return (f'{seeds} training seeds x ' if seeds > 1 else '') + f'{row["num_images"]} test images'
+
+
 def verdict_text(row: dict) -> str:
-    """``FDSR > DBPN: held (AP +5.1, 95% CI [+4.1, +6.3], 200 images)``."""
+    """``FDSR > DBPN: held (AP +5.1, 95% CI [+4.1, +6.3] over 200 test images; Holm, family of
+    18: held, adjusted p 0.004)``."""
     if row['diff'] is None:
         return f'{row["claim"]}: {row["verdict"]}'
+    holm_part = ('' if row.get('p_holm') is None else
+                 f'; Holm, family of {row["family_size"]}: {row["verdict_holm"]}, adjusted p '
+                 f'{_p(row["p_holm"])}')
     return (f'{row["claim"]}: {row["verdict"]} ({row["key"]} {_pp(row["diff"])}, 95% CI '
-            f'[{_pp(row["low"])}, {_pp(row["high"])}], {row["num_images"]} images)')
+            f'[{_pp(row["low"])}, {_pp(row["high"])}] over {_over(row)}{holm_part})')
 
 
 def differences_table(rows: Sequence[dict]) -> Dict[str, str]:
-    """Markdown and CSV: detector, claim, metric, difference, 95% CI, verdict, paper."""
-    header = ['Detector', 'Claim', 'Metric', 'Difference', '95% CI', 'Verdict', 'Paper']
+    """Markdown and CSV: detector, claim, metric, difference, 95% CI, what it covers, verdict,
+    p, the Holm-adjusted verdict (family of m claims), paper."""
+    m = next((r['family_size'] for r in rows if r.get('family_size') is not None), 0)
+    header = ['Detector', 'Claim', 'Metric', 'Difference', '95% CI', 'Interval covers',
+              'Verdict', 'p', f'Adjusted (Holm, family of {m} claims)', 'Paper']
     body = [[r['det'], r['claim'], r['key'], _pp(r['diff']),
              '-' if r['low'] is None else f'[{_pp(r["low"])}, {_pp(r["high"])}]',
-             r['verdict'], r['paper']] for r in rows]
+             '-' if r['diff'] is None else _over(r), r['verdict'], _p(r.get('p_value')),
+             r.get('verdict_holm', '-') + ('' if r.get('p_holm') is None else
+                                           f' (p {_p(r["p_holm"])})'), r['paper']]
+            for r in rows]
     md = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     md += ['| ' + ' | '.join(row) + ' |' for row in body]
     csv = [','.join(header)] + [','.join(f'"{c}"' for c in row) for row in body]
