@@ -43,6 +43,20 @@ quiet_third_party_warnings()  # before the stack is imported: a tool prints its 
 from mmengine.config import DictAction  # noqa: E402
 
 
+def add_interval_args(parser: argparse.ArgumentParser) -> None:
+    """The paired-bootstrap options: --reference, --compare, --resamples, --bootstrap-seed."""
+    parser.add_argument('--reference', metavar='NAME',
+                        help='method every other one is compared with (paired bootstrap 95%% '
+                        'interval of AP - reference per method; default: bicubic when it is '
+                        'among the methods; none: no reference)')
+    parser.add_argument('--compare', action='append', default=[], metavar='A:B',
+                        help='also give the paired bootstrap interval of B - A (repeatable)')
+    parser.add_argument('--resamples', type=int, default=1000,
+                        help='bootstrap resamples of the test images (default 1000)')
+    parser.add_argument('--bootstrap-seed', type=int, default=0,
+                        help='seed of the bootstrap draws (default 0)')
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0], epilog=__doc__.split('\n', 2)[2],
@@ -89,16 +103,7 @@ def parse_args(argv=None):
                         help='write panels of the first N evaluated images only (default: all)')
     parser.add_argument('--show-score-thr', type=float, default=0.3,
                         help='score threshold of the boxes drawn and counted in panels')
-    parser.add_argument('--reference', metavar='NAME',
-                        help='method every other one is compared with (paired bootstrap 95%% '
-                        'interval of AP - reference per method; default: bicubic when it is '
-                        'among the methods; none: no reference)')
-    parser.add_argument('--compare', action='append', default=[], metavar='A:B',
-                        help='also give the paired bootstrap interval of B - A (repeatable)')
-    parser.add_argument('--resamples', type=int, default=1000,
-                        help='bootstrap resamples of the test images (default 1000)')
-    parser.add_argument('--bootstrap-seed', type=int, default=0,
-                        help='seed of the bootstrap draws (default 0)')
+    add_interval_args(parser)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override detector config settings, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
