@@ -97,7 +97,7 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
                        quick: bool = False, total_seconds: Optional[float] = None,
                        table3_file: Optional[str] = None,
                        priors: Optional[Dict[str, str]] = None, num_resamples: int = 1000,
-                       extra_sections: Sequence[str] = ()) -> dict:
+                       extra_sections: Sequence[str] = (), comparisons=None) -> dict:
     """Write the study's results folder (see the module docstring).
 
     Args:
@@ -112,6 +112,7 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
         priors: method -> label of the fine-tunes with other feature priors (Fig. 3).
         num_resamples: Bootstrap resamples of each stated difference.
         extra_sections: Markdown sections appended to the summary (seeds, loss scales).
+        comparisons: Claims to judge (a study spec's); default :func:`study_comparisons`.
 
     Returns:
         dict: paths of the written files.
@@ -137,11 +138,10 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
             shutil.copyfile(p, osp.join(dst, osp.basename(p)))
         paths['fig1_panels'] = dst
     t3 = _write_table3(out_dir, table3_file, paths)
-    all_files = dict(result_files, **({t3['result']['detector']['name']: table3_file}
-                                      if t3 else {}))
     voc_det = t3['result']['detector']['name'] if t3 else None
-    rows = run_comparisons(study_comparisons(list(result_files), voc_det, priors), all_files,
-                           num_resamples)
+    all_files = dict(result_files, **({voc_det: table3_file} if t3 else {}))
+    rows = run_comparisons(study_comparisons(list(result_files), voc_det, priors)
+                           if comparisons is None else comparisons, all_files, num_resamples)
     _write_differences(out_dir, rows, paths)
     paths['timings'] = osp.join(out_dir, 'timings.json')
     dump_json(dict(stages=timings or {}, total_seconds=total_seconds), paths['timings'])
