@@ -37,6 +37,11 @@ REQUIRED = ('sizes', 'data', 'detectors', 'prior_architecture', 'priors', 'sr_pr
             'sr_variants', 'evaluators', 'claims', 'report')
 OPTIONAL = ('sr_options', 'quick_sr_options', 'task_finetunes')
 BUILTIN_METHODS = ('hr', 'bicubic')
+#: table key -> the fields each of its entries needs; ENTRY_FIELDS: keys that are one entry.
+FIELDS = {'data': ('tool', 'folder', 'args', 'outputs'), 'detectors': ('config', 'data', 'iters'),
+          'sr_variants': ('config', 'alpha', 'beta'), 'task_finetunes': ('config', 'detector'),
+          'evaluators': ('methods', ), 'claims': ('evaluator', 'a', 'b')}
+ENTRY_FIELDS = {'sr_pretrain': ('config', 'data', 'iters', 'method')}
 SR_PRETRAIN = 'sr_pretrain'
 
 
@@ -113,6 +118,7 @@ class StudySpec:
         for mode in ('full', 'quick'):
             if mode not in self.sizes:
                 self.fail('sizes', f'no {mode} sizes')
+        self._check_fields()
         self.det_configs = {d: self.find_config(f'detectors.{d}.config', v['config'])
                             for d, v in self.detectors.items()}
         for d, v in self.detectors.items():
@@ -123,6 +129,17 @@ class StudySpec:
         self._check_sr()
         self._check_evaluators()
         self._check_claims()
+
+    def _check_fields(self) -> None:
+        entries = [(f'{key}.{name}', entry, fields) for key, fields in FIELDS.items()
+                   for name, entry in self.cfg.get(key, {}).items()]
+        entries += [(key, self.cfg[key], fields) for key, fields in ENTRY_FIELDS.items()]
+        for where, entry, fields in entries:
+            if not isinstance(entry, dict):
+                self.fail(where, f'expected a dict, got {type(entry).__name__}')
+            for field in fields:
+                if field not in entry:
+                    self.fail(where, f'no {field}', f'give {", ".join(fields)}')
 
     def _need(self, key: str, value, known, what: str) -> None:
         if value not in known:

@@ -86,6 +86,8 @@ BAD = {
               "_synthetic-coco-ft.py', alpha=0, beta=0, prior=None, start_from='sr_x'))",
               'sr_variants.v.start_from', "unknown stage 'sr_x'"),
     'key': ('evaluatorz = dict()', 'evaluatorz', 'unknown key'),
+    'field': ("detectors = dict(yolo=dict(config='configs/study/detectors/ssd*.py'))",
+              'detectors.yolo', 'no data'),
 }
 
 
