@@ -152,7 +152,7 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
                        priors: Optional[Dict[str, str]] = None, num_resamples: int = 1000,
                        extra_sections: Sequence[str] = (),
                        seeded_files: Optional[Dict[str, Sequence[str]]] = None,
-                       alpha: float = 0.05) -> dict:
+                       alpha: float = 0.05, comparisons=None) -> dict:
     """Write the study's results folder (see the module docstring).
 
     Args:
@@ -172,6 +172,7 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
             detector's list is found): claims on methods with several seeds get the hierarchical
             interval over training seeds and test images.
         alpha: 1 - the intervals' level; the family-wise error rate of Holm's adjustment.
+        comparisons: Claims to judge (a study spec's); default :func:`study_comparisons`.
 
     Returns:
         dict: paths of the written files.
@@ -188,12 +189,11 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
     plot_fig3(first, fig3_settings, paths['fig3'], priors)
     panels = _copy_panels(out_dir, panels_dir, paths)
     t3 = _write_table3(out_dir, table3_file, paths)
-    all_files = dict(result_files, **({t3['result']['detector']['name']: table3_file}
-                                      if t3 else {}))
     voc_det = t3['result']['detector']['name'] if t3 else None
-    rows = run_comparisons(study_comparisons(list(result_files), voc_det, priors), all_files,
-                           num_resamples, seeded_files=_by_detector(seeded_files, all_files),
-                           alpha=alpha)
+    all_files = dict(result_files, **({voc_det: table3_file} if t3 else {}))
+    rows = run_comparisons(study_comparisons(list(result_files), voc_det, priors)
+                           if comparisons is None else comparisons, all_files, num_resamples,
+                           seeded_files=_by_detector(seeded_files, all_files), alpha=alpha)
     _write_differences(out_dir, rows, paths)
     paths['timings'] = osp.join(out_dir, 'timings.json')
     dump_json(dict(stages=timings or {}, total_seconds=total_seconds), paths['timings'])

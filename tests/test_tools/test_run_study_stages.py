@@ -15,15 +15,16 @@ def run_study():
 
 
 def test_seeds_add_seeded_fine_tunes_and_cascades(run_study, tmp_path):
-    study = run_study.Study(run_study.parse_args(
+    study = run_study.build_study(run_study.parse_args(
         ['--quick', '--seeds', '3', '--seed', '5', '--out-dir', str(tmp_path)]))
     names = list(study.stages)
     for k in (1, 2):
-        for variant in run_study.SR_VARIANTS:
+        for variant in study.spec.sr_variants:
             stage = study.stages[f'sr_{variant}_s{k}']
             assert stage.params['seed'] == 5 + k and 'sr_pretrain' in stage.deps
         assert study.stages[f'sr_tdsr_s{k}'].params['seed'] == 5 + k
-        for det, methods in run_study.SEEDED_METHODS.items():
+        for det in study.spec.evaluators:
+            methods = study.spec.seeded_methods(det)
             cascade = study.stages[f'cascade_{det}_s{k}']
             assert cascade.params['methods'] == tuple(f'{m}_s{k}' for m in methods)
             assert {f'sr_{m}_s{k}' for m in methods} <= set(cascade.deps)

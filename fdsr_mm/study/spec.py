@@ -1,0 +1,219 @@
+"""A study spec: an mmengine Python config (``configs/study/miniature.py`` and its children) that
+declares a study's data, models, evaluators, cascades, claims and report; :func:`load_spec` reads
+and checks it, :class:`fdsr_mm.study.stages.Study` turns it into a stage graph.
+
+Every fault of a spec is one line naming the spec file and the key (:class:`ToolError`): a missing
+config file, a stage or method nobody defines, a claim on a method its evaluator does not run.
+The keys (see the comments of ``configs/study/miniature.py``)::
+
+    sizes            full=dict(...), quick=dict(...): images, iterations, panels, resamples
+    data             name -> dict(tool, folder, args, outputs[, ann_file])      (stage <name>)
+    detectors        name -> dict(config (a glob: one file), data, iters)      (stage det_<name>)
+    prior_architecture  the detector whose backbone every feature prior fills
+    priors           name -> dict(detector=...) | dict(random_init=True)
+                     | dict(config, data, iters)                              (stage prior_<name>)
+    sr_pretrain      dict(config, data, iters, method)                        (stage sr_pretrain)
+    sr_options, quick_sr_options   cfg-options of every SR training (``{loader}``, ``{data}``)
+    sr_variants      name -> dict(config, alpha, beta, prior[, start_from, seeded, cfg_options])
+    task_finetunes   name -> dict(config, detector): the pre-trained SR through a detector's loss
+    evaluators       detector -> dict(methods, seeded[, table3]); the first also runs every other
+                     SR variant and writes the Fig. 1 panels                 (stage cascade_<det>)
+    claims           id -> dict(evaluator, a, b, metric, text, paper): "b > a"
+    report           dict(fig3_methods, other_priors)
+
+Keys starting with ``_`` are the spec's own helper variables.
+"""
+import glob
+import os.path as osp
+from typing import Dict, List
+
+from mmengine.config import Config
+
+from fdsr_mm.study.verdicts import Comparison
+from fdsr_mm.utils.cli_errors import ToolError
+
+DEFAULT_SPEC = 'configs/study/miniature.py'
+REQUIRED = ('sizes', 'data', 'detectors', 'prior_architecture', 'priors', 'sr_pretrain',
+            'sr_variants', 'evaluators', 'claims', 'report')
+OPTIONAL = ('sr_options', 'quick_sr_options', 'task_finetunes')
+BUILTIN_METHODS = ('hr', 'bicubic')
+#: table key -> the fields each of its entries needs; ENTRY_FIELDS: keys that are one entry.
+FIELDS = {'data': ('tool', 'folder', 'args', 'outputs'), 'detectors': ('config', 'data', 'iters'),
+          'sr_variants': ('config', 'alpha', 'beta'), 'task_finetunes': ('config', 'detector'),
+          'evaluators': ('methods', ), 'claims': ('evaluator', 'a', 'b')}
+ENTRY_FIELDS = {'sr_pretrain': ('config', 'data', 'iters', 'method')}
+SR_PRETRAIN = 'sr_pretrain'
+
+
+class SpecError(ToolError):
+    """A fault of the spec file ``path`` at ``key``."""
+
+    def __init__(self, path: str, key: str, what: str, fix: str = None):
+        super().__init__(what, f'{path}: {key}', fix)
+
+
+class StudySpec:
+    """A checked spec: the config, the files its globs name, the methods of each cascade.
+
+    Args:
+        path: The spec file.
+        repo_root: The folder configs are relative to.
+    """
+
+    def __init__(self, path: str, repo_root: str):
+        self.path, self.root = path, repo_root
+        self.cfg = _load(path)
+        self.check()
+
+    def __getattr__(self, key):
+        if key in ('cfg', 'path', 'root'):
+            raise AttributeError(key)
+        return self.cfg.get(key, [] if key.endswith('options') else {})
+
+    def fail(self, key: str, what: str, fix: str = None):
+        raise SpecError(self.path, key, what, fix)
+
+    def find_config(self, key: str, pattern: str) -> str:
+        """The one config matching ``pattern`` (relative to the repository)."""
+        hits = sorted(glob.glob(osp.join(self.root, pattern)))
+        if len(hits) != 1:
+            self.fail(key, f'expected one config file matching {pattern}, found {len(hits)}',
+                      'name one existing file (a glob may match only one)')
+        return osp.relpath(hits[0], self.root)
+
+    # -- what the spec defines -------------------------------------------------------------------
+    def stage_names(self) -> List[str]:
+        return [*self.data, *(f'det_{d}' for d in self.detectors), SR_PRETRAIN,
+                *(f'prior_{p}' for p, v in self.priors.items() if 'detector' not in v),
+                *(f'sr_{v}' for v in (*self.sr_variants, *self.task_finetunes))]
+
+    def methods(self) -> List[str]:
+        return [*BUILTIN_METHODS, self.sr_pretrain['method'], *self.sr_variants,
+                *self.task_finetunes]
+
+    def cascade_methods(self, det: str) -> tuple:
+        """The first evaluator runs every SR variant (the Fig. 3 points) besides its methods."""
+        methods = tuple(self.evaluators[det]['methods'])
+        if det == next(iter(self.evaluators)):
+            methods += tuple(m for m in self.sr_variants if m not in methods)
+        return methods
+
+    def seeded_methods(self, det: str) -> tuple:
+        seeded = self.evaluators[det].get('seeded', ())
+        if seeded == 'variants':
+            return tuple(v for v, s in self.sr_variants.items() if s.get('seeded', True))
+        return tuple(seeded)
+
+    def seeded_finetunes(self) -> List[str]:
+        return [v for v, s in self.sr_variants.items() if s.get('seeded', True)]
+
+    # -- checks ----------------------------------------------------------------------------------
+    def check(self) -> None:
+        for key in REQUIRED:
+            if key not in self.cfg:
+                self.fail(key, 'missing', 'every study spec declares it (or inherits it)')
+        for key in self.cfg:
+            if not key.startswith('_') and key not in REQUIRED + OPTIONAL:
+                self.fail(key, 'unknown key', f'the keys are {", ".join(REQUIRED + OPTIONAL)}')
+        for mode in ('full', 'quick'):
+            if mode not in self.sizes:
+                self.fail('sizes', f'no {mode} sizes')
+        self._check_fields()
+        self.det_configs = {d: self.find_config(f'detectors.{d}.config', v['config'])
+                            for d, v in self.detectors.items()}
+        for d, v in self.detectors.items():
+            self._need(f'detectors.{d}.data', v.get('data'), self.data, 'data stage')
+            self._size(f'detectors.{d}.iters', v.get('iters'))
+        self._need('prior_architecture', self.prior_architecture, self.detectors, 'detector')
+        self._check_priors()
+        self._check_sr()
+        self._check_evaluators()
+        self._check_claims()
+
+    def _check_fields(self) -> None:
+        entries = [(f'{key}.{name}', entry, fields) for key, fields in FIELDS.items()
+                   for name, entry in self.cfg.get(key, {}).items()]
+        entries += [(key, self.cfg[key], fields) for key, fields in ENTRY_FIELDS.items()]
+        for where, entry, fields in entries:
+            if not isinstance(entry, dict):
+                self.fail(where, f'expected a dict, got {type(entry).__name__}')
+            for field in fields:
+                if field not in entry:
+                    self.fail(where, f'no {field}', f'give {", ".join(fields)}')
+
+    def _need(self, key: str, value, known, what: str) -> None:
+        if value not in known:
+            self.fail(key, f'unknown {what} {value!r}', f'one of: {", ".join(map(str, known))}')
+
+    def _size(self, key: str, value) -> None:
+        for mode in ('full', 'quick'):
+            if value is not None and value not in self.sizes[mode]:
+                self.fail(key, f'{value!r} is not in sizes.{mode}')
+
+    def _check_priors(self) -> None:
+        self.prior_configs = {}
+        for p, v in self.priors.items():
+            if 'detector' in v:
+                self._need(f'priors.{p}.detector', v['detector'], self.detectors, 'detector')
+            elif 'config' in v:
+                self.prior_configs[p] = self.find_config(f'priors.{p}.config', v['config'])
+                self._need(f'priors.{p}.data', v.get('data'), self.data, 'data stage')
+                self._size(f'priors.{p}.iters', v.get('iters'))
+            elif not v.get('random_init'):
+                self.fail(f'priors.{p}', 'a prior is a detector=, a random_init=True or a '
+                          'classifier config=')
+
+    def _check_sr(self) -> None:
+        pre = self.sr_pretrain
+        self.find_config('sr_pretrain.config', pre['config'])
+        self._need('sr_pretrain.data', pre.get('data'), self.data, 'data stage')
+        stages = self.stage_names()
+        for v, s in self.sr_variants.items():
+            self.find_config(f'sr_variants.{v}.config', s['config'])
+            if s.get('prior') is not None:
+                self._need(f'sr_variants.{v}.prior', s['prior'], self.priors, 'prior')
+            self._need(f'sr_variants.{v}.start_from', s.get('start_from', SR_PRETRAIN), stages,
+                       'stage')
+        for t, s in self.task_finetunes.items():
+            self.find_config(f'task_finetunes.{t}.config', s['config'])
+            self._need(f'task_finetunes.{t}.detector', s.get('detector'), self.detectors,
+                       'detector')
+
+    def _check_evaluators(self) -> None:
+        if not self.evaluators:
+            self.fail('evaluators', 'no evaluator', 'name at least one trained detector')
+        methods = self.methods()
+        for det, e in self.evaluators.items():
+            self._need(f'evaluators.{det}', det, self.detectors, 'detector')
+            for m in self.cascade_methods(det) + self.seeded_methods(det):
+                self._need(f'evaluators.{det}.methods', m, methods, 'method')
+        for m in self.report.get('fig3_methods', []) + list(self.report.get('other_priors', {})):
+            self._need('report', m, self.sr_variants, 'SR variant')
+
+    def _check_claims(self) -> None:
+        for cid, c in self.claims.items():
+            self._need(f'claims.{cid}.evaluator', c.get('evaluator'), self.evaluators,
+                       'evaluator')
+            run = self.cascade_methods(c['evaluator'])
+            for side in ('a', 'b'):
+                self._need(f'claims.{cid}.{side}', c.get(side), run,
+                           f'method of the {c["evaluator"]} cascade')
+
+    # -- claims ----------------------------------------------------------------------------------
+    def comparisons(self, report_names: Dict[str, str]) -> List[Comparison]:
+        """The claims as :class:`Comparison`\\ s; ``report_names``: evaluator -> the name its
+        results carry in the report (the Table 3 run: its detector config's name)."""
+        return [Comparison(report_names[c['evaluator']], c.get('text', f'{c["b"]} > {c["a"]}'),
+                           c['a'], c['b'], c.get('metric', 'AP'), c.get('paper', ''))
+                for c in self.claims.values()]
+
+
+def _load(path: str) -> Config:
+    if not osp.isfile(path):
+        raise ToolError('no such study spec', path, 'pass a file such as configs/study/'
+                        'miniature.py')
+    try:
+        return Config.fromfile(path)
+    except Exception as err:  # noqa: BLE001 - a spec that does not load is the user's to fix
+        raise ToolError(f'the study spec does not load: {type(err).__name__}: {err}', path,
+                        'fix the file') from None

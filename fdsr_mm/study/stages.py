@@ -1,0 +1,310 @@
+"""A study spec (:class:`fdsr_mm.study.spec.StudySpec`) as a :class:`StageGraph` of the project's
+public tools (``tools/train.py``, ``tools/cascade_eval.py``, the data generators) and the report.
+
+Stages: the data (``<name>``), the detectors (``det_<name>``), the SR pre-training
+(``sr_pretrain``), the feature priors that are not detectors (``prior_<name>``), the SR fine-tunes
+and task-driven fine-tunes (``sr_<name>``), the cascades (``cascade_<evaluator>``), with ``seeds``
+> 1 the seeded fine-tunes and their cascades again (suffix ``_s<k>``), and ``report``. Insertion
+order is start order: the priors and the SR pre-training first (the fine-tunes wait for them), seed
+k's cascades before seed k+1's training.
+"""
+import os.path as osp
+import re
+import string
+import time
+
+from fdsr_mm.study.extras import loss_scale_section, seeds_section
+from fdsr_mm.study.report import write_study_report
+from fdsr_mm.study.spec import SR_PRETRAIN, StudySpec
+from fdsr_mm.study.stage_graph import Stage, StageGraph
+
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def fill(template: str, values: dict):
+    """``template`` with ``{name}`` replaced from ``values``; None when a named value is None."""
+    names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
+    if any(values.get(n) is None for n in names):
+        return None
+    return template.format(**{n: values[n] for n in names})
+
+
+class Study(StageGraph):
+    """The stages of ``spec`` under ``out``.
+
+    Args:
+        spec: The checked study spec.
+        out: The study folder.
+        python: The interpreter the stages run with.
+        quick: Tiny sizes (``spec.sizes.quick``).
+        seed: Data seed and training seed of every stage (fine-tunes of seed k: ``seed + k``).
+        seeds: Training seeds of the seeded fine-tunes.
+        jobs: Stages run at the same time.
+        dry_run: Commands name checkpoints as ``<last checkpoint of STAGE>`` (nothing is read).
+    """
+
+    def __init__(self, spec: StudySpec, out: str, python: str, quick: bool = False, seed: int = 0,
+                 seeds: int = 1, jobs: int = 2, dry_run: bool = False):
+        # one cascade at a time: the next one reuses the SR images the first one cached
+        super().__init__(out, jobs, spec.root, exclusive_prefix='cascade_')
+        self.spec, self.python, self.quick, self.seed, self.seeds = spec, python, quick, seed, seeds
+        self.dry_run = dry_run
+        self.sizes = dict(spec.sizes['quick' if quick else 'full'])
+        self.evaluators = list(spec.evaluators)
+        self.build_stages()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def data_dir(self, data: str) -> str:
+        return osp.join(self.out, self.spec.data[data]['folder'])
+
+    def checkpoint(self, name: str) -> str:
+        """The last checkpoint of a training stage (mmengine writes its path to last_checkpoint)."""
+        if self.dry_run:
+            return f'<last checkpoint of {name}>'
+        with open(osp.join(self.stage_dir(name), 'last_checkpoint')) as f:
+            return f.read().strip()
+
+    def options(self, templates, data: str) -> list:
+        out = []
+        for t in templates:
+            loaders = LOADERS if '{loader}' in t else (None, )
+            out += [fill(t, dict(self.sizes, data=self.data_dir(data), loader=lo))
+                    for lo in loaders]
+        return [o for o in out if o is not None]
+
+    def data_options(self, data: str, loaders=LOADERS, det=True) -> list:
+        root = self.data_dir(data)
+        opts = [f'{loader}.dataset.data_root={root}/' for loader in loaders]
+        ann = self.spec.data[data].get('ann_file')
+        if det and ann:
+            opts += [f'{ev}_evaluator.ann_file={root}/{ann}' for ev in ('val', 'test')]
+        return opts
+
+    def sr_options(self, data: str) -> list:
+        return self.options(self.spec.sr_options, data) + (
+            list(self.spec.quick_sr_options) if self.quick else [])
+
+    def train_cmd(self, config, work_dir, iters, extra=(), seed=None):
+        seed = self.seed if seed is None else seed
+        cmd = [self.python, 'tools/train.py', config, '--work-dir', work_dir, '--cfg-options',
+               f'randomness.seed={seed}']
+        if iters is not None:
+            cmd += [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+                    f'default_hooks.checkpoint.interval={iters}']
+            if self.quick:
+                cmd += ['default_hooks.logger.interval=1']
+        return cmd + list(extra)
+
+    def iters(self, key):
+        return None if key is None else self.sizes[key]
+
+    # -- the stages ------------------------------------------------------------------------------
+    def build_stages(self):
+        self._data_stages()
+        self._model_stages()
+        for k in range(self.seeds):  # seed k's cascades start before seed k+1's training
+            self._sr_stages(k)
+            self._cascade_stages(k)
+        fig3_priors = [f'sr_{m}' for m, v in self.spec.sr_variants.items()
+                       if m in self.fig3_methods() and v.get('prior')]
+        self.add(Stage('report', deps=[n for n in self.stages if n.startswith('cascade_')]
+                       + fig3_priors, fn=self.report, outputs=['report/summary.md'],
+                       in_process=True))
+
+    def _data_stages(self):
+        for name, d in self.spec.data.items():
+            args = [a for a in (fill(t, self.sizes) for t in d['args']) if a is not None]
+            root = self.data_dir(name)
+            self.add(Stage(name, cmd=[self.python, d['tool'], root, *args, '--seed',
+                                      str(self.seed)],
+                           params=dict(self.sizes, seed=self.seed),
+                           outputs=[f'{root}/{o}' for o in d['outputs']]))
+
+    def _detector_stage(self, det: str):
+        d = self.spec.detectors[det]
+        self.add(Stage(f'det_{det}', deps=[d['data']],
+                       cmd=self.train_cmd(self.spec.det_configs[det], self.stage_dir(f'det_{det}'),
+                                          self.iters(d['iters']), self.data_options(d['data'])),
+                       outputs=[f'det_{det}/last_checkpoint']))
+
+    def _model_stages(self):
+        """The detectors that are priors, the SR pre-training, the other priors, the detectors."""
+        spec, pre = self.spec, self.spec.sr_pretrain
+        prior_dets = [p['detector'] for p in spec.priors.values() if 'detector' in p]
+        for det in prior_dets:
+            self._detector_stage(det)
+        self.add(Stage(SR_PRETRAIN, deps=[pre['data']],
+                       cmd=self.train_cmd(pre['config'], self.stage_dir(SR_PRETRAIN),
+                                          self.iters(pre['iters']), self.sr_options(pre['data'])),
+                       outputs=[f'{SR_PRETRAIN}/last_checkpoint']))
+        for name, p in spec.priors.items():
+            stage = f'prior_{name}'
+            if p.get('random_init'):
+                self.add(Stage(stage, cmd=[
+                    self.python, 'tools/init_detector_checkpoint.py', self.prior_config(),
+                    osp.join(self.stage_dir(stage), 'random_init.pth'), '--seed',
+                    str(self.seed)], outputs=[f'{stage}/random_init.pth']))
+            elif 'config' in p:
+                self.add(Stage(stage, deps=[p['data']], cmd=self.train_cmd(
+                    spec.prior_configs[name], self.stage_dir(stage), self.iters(p['iters']),
+                    self.data_options(p['data'], det=False)),
+                    outputs=[f'{stage}/last_checkpoint']))
+        for det in spec.detectors:
+            if det not in prior_dets:
+                self._detector_stage(det)
+
+    def prior_config(self) -> str:
+        return self.spec.det_configs[self.spec.prior_architecture]
+
+    def prior_stage(self, prior: str) -> str:
+        p = self.spec.priors[prior]
+        return f'det_{p["detector"]}' if 'detector' in p else f'prior_{prior}'
+
+    def prior_checkpoint(self, prior: str) -> str:
+        if self.spec.priors[prior].get('random_init'):
+            return osp.join(self.stage_dir(self.prior_stage(prior)), 'random_init.pth')
+        return self.checkpoint(self.prior_stage(prior))
+
+    def _sr_stages(self, k: int):
+        """The SR fine-tunes (and task-driven ones) with training seed ``seed + k``."""
+        sfx, seed = (f'_s{k}' if k else ''), self.seed + k
+        data = self.spec.sr_pretrain['data']
+        for variant, v in self.spec.sr_variants.items():
+            if k and not v.get('seeded', True):
+                continue
+            deps = [v.get('start_from', SR_PRETRAIN)]
+            deps += [self.prior_stage(v['prior'])] if v.get('prior') else []
+            params = dict(config=v['config'], iters=self.sizes['ft_iters'],
+                          opts=self.sr_options(data), variant=variant, seed=seed)
+            if v.get('cfg_options'):
+                params['cfg_options'] = list(v['cfg_options'])
+            self.add(Stage(f'sr_{variant}{sfx}', deps=deps, fn=self.run_finetune, params=params,
+                           outputs=[f'sr_{variant}{sfx}/last_checkpoint']))
+        for name, t in self.spec.task_finetunes.items():
+            det_data = self.spec.detectors[t['detector']]['data']
+            self.add(Stage(f'sr_{name}{sfx}', deps=[SR_PRETRAIN, f'det_{t["detector"]}', det_data],
+                           fn=self.run_task_finetune,
+                           params=dict(config=t['config'], seed=seed, iters=self.sizes['ft_iters']),
+                           outputs=[f'sr_{name}{sfx}/last_checkpoint']))
+
+    def _cascade_stages(self, k: int):
+        """Seed 0: the paper's tables; seed k > 0: the seeded methods only, named ``<m>_s<k>``."""
+        sfx = f'_s{k}' if k else ''
+        fixed = ('hr', 'bicubic', self.spec.sr_pretrain['method'])
+        for i, det in enumerate(self.evaluators):
+            if k:
+                methods = tuple(m + sfx for m in self.spec.seeded_methods(det))
+            else:
+                methods = self.spec.cascade_methods(det)
+            deps = [self.spec.detectors[det]['data'], f'det_{det}', SR_PRETRAIN]
+            deps += [f'sr_{m}' for m in methods if m not in fixed]
+            panels = self.sizes['panels'] if i == 0 and not k else 0
+            self.add(Stage(f'cascade_{det}{sfx}', deps=deps, fn=self.run_cascade,
+                           params=dict(det=det, methods=methods, panels=panels,
+                                       detector_config=self.spec.det_configs[det]),
+                           outputs=[f'cascade_{det}{sfx}/results.json']))
+
+    # -- commands built once the dependencies exist ------------------------------------------------
+    def run_finetune(self, stage: Stage):
+        p = stage.params
+        v = self.spec.sr_variants[p['variant']]
+        start = v.get('start_from', SR_PRETRAIN)
+        extra = list(p['opts']) + [f'load_from={self.checkpoint(start)}']
+        if v.get('prior'):  # the prior architecture's config; weights of the prior
+            extra += [f'model.feature_loss.detector_config={self.prior_config()}',
+                      f'model.feature_loss.checkpoint={self.prior_checkpoint(v["prior"])}']
+        extra += p.get('cfg_options', [])
+        return self.train_cmd(p['config'], self.stage_dir(stage.name), p['iters'], extra,
+                              p['seed'])
+
+    def run_task_finetune(self, stage: Stage):
+        """TDSR: from the pre-trained SR weights, through the trained detector's own loss."""
+        name = re.sub(r'_s\d+$', '', stage.name[len('sr_'):])
+        det = self.spec.task_finetunes[name]['detector']
+        root = self.data_dir(self.spec.detectors[det]['data'])
+        extra = [f'load_from={self.checkpoint(SR_PRETRAIN)}',
+                 f'model.task_loss.detector_config={self.spec.det_configs[det]}',
+                 f'model.task_loss.checkpoint={self.checkpoint("det_" + det)}',
+                 *[f'{lo}.dataset.det_dataset.data_root={root}/' for lo in LOADERS]]
+        extra += list(self.spec.quick_sr_options) if self.quick else []
+        return self.train_cmd(stage.params['config'], self.stage_dir(stage.name),
+                              stage.params['iters'], extra, stage.params['seed'])
+
+    def sr_spec(self, method: str) -> str:
+        """``--methods`` entry: built-in, the pre-trained SR, a fine-tune (``_s<k>``: seed k)."""
+        base = re.sub(r'_s\d+$', '', method)
+        pre = self.spec.sr_pretrain
+        if method == pre['method']:
+            return f'{method}={pre["config"]}:{self.checkpoint(SR_PRETRAIN)}'
+        for table in (self.spec.sr_variants, self.spec.task_finetunes):
+            if base in table:
+                return f'{method}={table[base]["config"]}:{self.checkpoint("sr_" + method)}'
+        return method
+
+    def run_cascade(self, stage: Stage):
+        det, methods = stage.params['det'], stage.params['methods']
+        data = self.spec.detectors[det]['data']
+        cmd = [self.python, 'tools/cascade_eval.py', self.spec.det_configs[det],
+               self.checkpoint(f'det_{det}'), '--methods', *map(self.sr_spec, methods),
+               '--out-dir', self.stage_dir(stage.name),
+               '--cache-dir', osp.join(self.out, 'sr_cache'), '--device', 'cpu',
+               '--cfg-options', *self.data_options(data, ['test_dataloader'])]
+        if stage.params['panels']:
+            cmd += ['--show-dir', osp.join(self.stage_dir(stage.name), 'panels'),
+                    '--show-num', str(stage.params['panels'])]
+        return cmd
+
+    # -- the report ------------------------------------------------------------------------------
+    def fig3_methods(self) -> list:
+        return list(self.spec.report.get('fig3_methods', []))
+
+    def table3_evaluator(self):
+        return next((d for d, e in self.spec.evaluators.items() if e.get('table3')), None)
+
+    def cascade_results(self, det: str, k: int = 0) -> str:
+        return osp.join(self.stage_dir(f'cascade_{det}' + (f'_s{k}' if k else '')),
+                        'results.json')
+
+    def report_arguments(self) -> dict:
+        """What the report stage passes to :func:`write_study_report` and the extra sections."""
+        t3 = self.table3_evaluator()
+        variants = self.spec.sr_variants
+        fig3 = {m: (variants[m]['alpha'], variants[m]['beta']) for m in self.fig3_methods()}
+        names = {d: d for d in self.evaluators}
+        if t3:  # the Table 3 run is named after its detector config in the report
+            names[t3] = osp.splitext(osp.basename(self.spec.det_configs[t3]))[0]
+        return dict(
+            out_dir=self.stage_dir('report'),
+            result_files={d: self.cascade_results(d) for d in self.evaluators if d != t3},
+            fig3_settings=fig3,
+            panels_dir=osp.join(self.stage_dir(f'cascade_{self.evaluators[0]}'), 'panels'),
+            quick=self.quick, table3_file=self.cascade_results(t3) if t3 else None,
+            priors=dict(self.spec.report.get('other_priors', {})),
+            num_resamples=self.sizes['resamples'],
+            loss_scales=[{m: self.stage_dir(f'sr_{m}') for m in fig3 if variants[m].get('prior')},
+                         fig3],
+            seeds=[{d: [self.cascade_results(d, k) for k in range(self.seeds)]
+                    for d in self.evaluators},
+                   {d: self.spec.seeded_methods(d) for d in self.evaluators}, self.seed],
+            comparisons=self.spec.comparisons(names))
+
+    def report(self, stage: Stage):
+        a = self.report_arguments()
+        timings = {n: (self.read_stage(n) or {}).get('seconds') for n in self.stages
+                   if n != 'report'}
+        extras = [loss_scale_section(*a['loss_scales']), seeds_section(*a['seeds'])]
+        write_study_report(a['out_dir'], a['result_files'], fig3_settings=a['fig3_settings'],
+                           panels_dir=a['panels_dir'], timings=timings, quick=a['quick'],
+                           total_seconds=time.time() - self.t0, table3_file=a['table3_file'],
+                           priors=a['priors'], num_resamples=a['num_resamples'],
+                           extra_sections=extras, comparisons=a['comparisons'],
+                           seeded_files=a['seeds'][0])
+        return None
+
+    def run(self) -> int:
+        self.log(f'{"quick" if self.quick else "full"} study in {self.out} '
+                 f'({self.jobs} jobs at a time)')
+        rc = super().run()
+        if rc == 0:
+            self.log(f'results in {self.stage_dir("report")}')
+        return rc
