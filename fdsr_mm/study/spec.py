@@ -14,6 +14,7 @@ The keys (see the comments of ``configs/study/miniature.py``)::
                      | dict(config, data, iters)                              (stage prior_<name>)
     sr_pretrain      dict(config, data, iters, method)                        (stage sr_pretrain)
     sr_options, quick_sr_options   cfg-options of every SR training (``{loader}``, ``{data}``)
+    cascade_options  extra arguments of every ``tools/cascade_eval.py`` stage
     sr_variants      name -> dict(config, alpha, beta, prior[, start_from, seeded, cfg_options])
     task_finetunes   name -> dict(config, detector): the pre-trained SR through a detector's loss
     evaluators       detector -> dict(methods, seeded[, table3]); the first also runs every other
@@ -35,7 +36,7 @@ from fdsr_mm.utils.cli_errors import ToolError
 DEFAULT_SPEC = 'configs/study/miniature.py'
 REQUIRED = ('sizes', 'data', 'detectors', 'prior_architecture', 'priors', 'sr_pretrain',
             'sr_variants', 'evaluators', 'claims', 'report')
-OPTIONAL = ('sr_options', 'quick_sr_options', 'task_finetunes')
+OPTIONAL = ('sr_options', 'quick_sr_options', 'task_finetunes', 'cascade_options')
 BUILTIN_METHODS = ('hr', 'bicubic')
 #: table key -> the fields each of its entries needs; ENTRY_FIELDS: keys that are one entry.
 FIELDS = {'data': ('tool', 'folder', 'args', 'outputs'), 'detectors': ('config', 'data', 'iters'),

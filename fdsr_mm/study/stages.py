@@ -252,7 +252,7 @@ class Study(StageGraph):
         if stage.params['panels']:
             cmd += ['--show-dir', osp.join(self.stage_dir(stage.name), 'panels'),
                     '--show-num', str(stage.params['panels'])]
-        return cmd
+        return cmd + list(self.spec.cascade_options)
 
     # -- the report ------------------------------------------------------------------------------
     def fig3_methods(self) -> list:

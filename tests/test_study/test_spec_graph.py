@@ -33,6 +33,9 @@ def study_of(run_study, *args):
 def test_default_spec_builds_the_old_graph(run_study, setting):
     with open(OLD) as f:
         old = json.load(f)[setting]
+    for stage in old:  # captured before the cascades computed intervals (the report does)
+        if stage['name'].startswith('cascade_'):
+            stage['cmd'] += ['--reference', 'none']
     new = json.loads(json.dumps(stage_listing(study_of(run_study, *SETTINGS[setting]))))
     assert [r['name'] for r in new] == [r['name'] for r in old]  # start order too
     for before, now in zip(old, new):
