@@ -8,6 +8,7 @@ import numpy as np
 from fdsr_mm.study.report import write_study_report
 from fdsr_mm.study.verdicts import Comparison, run_comparisons, study_comparisons, verdict_text
 from fdsr_mm.utils.io import dump_json
+from helpers.fake_cascade_results import write_jittered_detections
 
 # method -> box jitter (px) and share of objects found: hr best, bicubic worst, fdsr < dbpn
 QUALITY = dict(hr=(1.0, 1.0), bicubic=(14.0, 0.4), dbpn=(2.0, 0.9), fdsr=(9.0, 0.6),
@@ -32,14 +33,7 @@ def _cascade_run(root, num_images=40, seed=0):
     methods = {}
     for m, (jitter, found) in QUALITY.items():
         m_rng = np.random.default_rng(seed + 1)  # fdsr_a0b1 == fdsr, detection for detection
-        dets = [dict(image_id=a['image_id'], category_id=a['category_id'],
-                     bbox=(np.array(a['bbox']) + m_rng.normal(0, jitter, 4)).tolist(),
-                     score=float(m_rng.uniform(0.2, 1.0)))
-                for a in anns if m_rng.uniform() < found]
-        os.makedirs(osp.join(root, 'methods', m))
-        json.dump(dets, open(osp.join(root, 'methods', m, 'detections.bbox.json'), 'w'))
-        methods[m] = dict(iq={} if m == 'hr' else dict(psnr=25.0, fsim=0.9), det=dict(
-            AP=0.0, AP50=0.0, AP75=0.0, APS=None, APM=0.0, APL=None), sr_seconds=0.)
+        methods[m] = write_jittered_detections(root, m, anns, m_rng, jitter, found)
     result = dict(detector=dict(name='det', config='det.py', checkpoint='det.pth'),
                   metric='coco', scale=4,
                   dataset=dict(num_images=num_images, num_evaluated=num_images,

@@ -10,6 +10,7 @@ import numpy as np
 from fdsr_mm.study.report import _by_detector, write_study_report
 from fdsr_mm.study.verdicts import Comparison, run_comparisons, verdict_text
 from fdsr_mm.utils.io import dump_json
+from helpers.fake_cascade_results import write_jittered_detections
 
 #: method -> (box jitter px, share found) per training seed; hr/bicubic have no training seeds
 QUALITY = dict(hr=[(1.0, 1.0)], bicubic=[(14.0, 0.4)],
@@ -40,14 +41,7 @@ def _runs(root, num_images=30):
                 continue
             name, (jitter, found) = m + (f'_s{k}' if k else ''), per_seed[k % len(per_seed)]
             m_rng = np.random.default_rng(100 * k + len(m))
-            dets = [dict(image_id=a['image_id'], category_id=a['category_id'],
-                         bbox=(np.array(a['bbox']) + m_rng.normal(0, jitter, 4)).tolist(),
-                         score=float(m_rng.uniform(0.2, 1.0)))
-                    for a in anns if m_rng.uniform() < found]
-            os.makedirs(osp.join(run, 'methods', name))
-            json.dump(dets, open(osp.join(run, 'methods', name, 'detections.bbox.json'), 'w'))
-            methods[name] = dict(iq={} if m == 'hr' else dict(psnr=25.0, fsim=0.9), det=dict(
-                AP=0.0, AP50=0.0, AP75=0.0, APS=None, APM=0.0, APL=None), sr_seconds=0.)
+            methods[name] = write_jittered_detections(run, name, anns, m_rng, jitter, found)
         dump_json(dict(detector=dict(name='det', config='det.py', checkpoint='det.pth'),
                        metric='coco', scale=4,
                        dataset=dict(num_images=num_images, num_evaluated=num_images,
