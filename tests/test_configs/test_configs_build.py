@@ -14,10 +14,14 @@ from mmagic.registry import MODELS
 from mmdet.registry import MODELS as MMDET_MODELS
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: Study specs (configs/study/*.py, configs/study/examples/) describe a study, not a model: their
+#: checks are tests/test_study/test_spec_graph.py's.
+STUDY_SPECS = ('configs/study', 'configs/study/examples')
 CONFIGS = sorted(
     osp.relpath(p, REPO_ROOT)
     for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
-    if '_base_' not in p.split(osp.sep))
+    if '_base_' not in p.split(osp.sep)
+    and osp.dirname(osp.relpath(p, REPO_ROOT)) not in STUDY_SPECS)
 
 
 def test_there_are_configs():
