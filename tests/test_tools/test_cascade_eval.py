@@ -171,8 +171,10 @@ def test_detector_config_runs_one_image(config, tiny, tmp_path):
     from mmdet.registry import MODELS
     cfg = Config.fromfile(config)
     assert cfg.default_scope == 'mmdet' and 'fdsr_mm' in cfg.custom_imports['imports']
+    cfg.model.backbone.init_cfg = None  # no model-zoo download: random weights
     with DefaultScope.overwrite_default_scope('mmdet'):
         model = MODELS.build(cfg.model)
+        model.init_weights()  # SSD's L2Norm scale is torch.empty until then (NaN at times)
     ckpt = str(tmp_path / 'random.pth')
     torch.save(dict(state_dict=model.state_dict()), ckpt)
     del model
