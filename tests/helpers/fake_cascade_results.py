@@ -20,3 +20,16 @@ def write_jittered_detections(run_dir: str, method: str, anns: list, rng: np.ran
         json.dump(dets, f)
     return dict(iq={} if method == 'hr' else dict(psnr=25.0, fsim=0.9), det=dict(
         AP=0.0, AP50=0.0, AP75=0.0, APS=None, APM=0.0, APL=None), sr_seconds=0.)
+
+
+def fake_ground_truth(num_images: int, rng: np.random.Generator) -> dict:
+    """A COCO json dict: ``num_images`` 256x256 images, 3 boxes of 60x60 px each, 2 classes."""
+    images, anns = [], []
+    for i in range(1, num_images + 1):
+        images.append(dict(id=i, file_name=f'{i}.png', height=256, width=256))
+        for _ in range(3):
+            x, y = rng.uniform(0, 180, 2)
+            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=int(rng.integers(1, 3)),
+                             iscrowd=0, bbox=[x, y, 60., 60.], area=3600.))
+    return dict(images=images, annotations=anns,
+                categories=[dict(id=1, name='x'), dict(id=2, name='y')])

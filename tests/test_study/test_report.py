@@ -8,7 +8,7 @@ import numpy as np
 from fdsr_mm.study.report import write_study_report
 from fdsr_mm.study.verdicts import Comparison, run_comparisons, study_comparisons, verdict_text
 from fdsr_mm.utils.io import dump_json
-from helpers.fake_cascade_results import write_jittered_detections
+from helpers.fake_cascade_results import fake_ground_truth, write_jittered_detections
 
 # method -> box jitter (px) and share of objects found: hr best, bicubic worst, fdsr < dbpn
 QUALITY = dict(hr=(1.0, 1.0), bicubic=(14.0, 0.4), dbpn=(2.0, 0.9), fdsr=(9.0, 0.6),
@@ -17,16 +17,8 @@ QUALITY = dict(hr=(1.0, 1.0), bicubic=(14.0, 0.4), dbpn=(2.0, 0.9), fdsr=(9.0, 0
 
 def _cascade_run(root, num_images=40, seed=0):
     """A cascade out-dir as run_cascade writes it: results.json, methods/<m>/detections."""
-    rng = np.random.default_rng(seed)
-    images, anns = [], []
-    for i in range(1, num_images + 1):
-        images.append(dict(id=i, file_name=f'{i}.png', height=256, width=256))
-        for _ in range(3):
-            x, y = rng.uniform(0, 180, 2)
-            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=int(rng.integers(1, 3)),
-                             iscrowd=0, bbox=[x, y, 60., 60.], area=3600.))
-    gt = dict(images=images, annotations=anns,
-              categories=[dict(id=1, name='x'), dict(id=2, name='y')])
+    gt = fake_ground_truth(num_images, np.random.default_rng(seed))
+    anns = gt['annotations']
     os.makedirs(osp.join(root, 'eval_inputs'))
     ann_file = osp.join(root, 'eval_inputs', 'ann.json')
     json.dump(gt, open(ann_file, 'w'))

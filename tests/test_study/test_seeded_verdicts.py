@@ -10,7 +10,7 @@ import numpy as np
 from fdsr_mm.study.report import _by_detector, write_study_report
 from fdsr_mm.study.verdicts import Comparison, run_comparisons, verdict_text
 from fdsr_mm.utils.io import dump_json
-from helpers.fake_cascade_results import write_jittered_detections
+from helpers.fake_cascade_results import fake_ground_truth, write_jittered_detections
 
 #: method -> (box jitter px, share found) per training seed; hr/bicubic have no training seeds
 QUALITY = dict(hr=[(1.0, 1.0)], bicubic=[(14.0, 0.4)],
@@ -21,18 +21,11 @@ QUALITY = dict(hr=[(1.0, 1.0)], bicubic=[(14.0, 0.4)],
 def _runs(root, num_images=30):
     """Seed 0's cascade run (all methods) and seed k's (``<m>_s<k>`` of the seeded methods), as
     run_cascade writes them, on one generated ground truth."""
-    rng = np.random.default_rng(0)
-    images, anns = [], []
-    for i in range(1, num_images + 1):
-        images.append(dict(id=i, file_name=f'{i}.png', height=256, width=256))
-        for _ in range(3):
-            x, y = rng.uniform(0, 180, 2)
-            anns.append(dict(id=len(anns) + 1, image_id=i, category_id=int(rng.integers(1, 3)),
-                             iscrowd=0, bbox=[x, y, 60., 60.], area=3600.))
+    gt = fake_ground_truth(num_images, np.random.default_rng(0))
+    anns = gt['annotations']
     os.makedirs(root)
     ann_file = osp.join(root, 'ann.json')
-    json.dump(dict(images=images, annotations=anns,
-                   categories=[dict(id=1, name='x'), dict(id=2, name='y')]), open(ann_file, 'w'))
+    json.dump(gt, open(ann_file, 'w'))
     files = []
     for k in range(3):
         run, methods = osp.join(root, f'run_s{k}'), {}
