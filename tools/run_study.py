@@ -55,6 +55,8 @@ from quiet_imports import quiet_third_party_warnings  # stdlib only, beside this
 
 quiet_third_party_warnings()  # before the stack is imported: a tool prints its own lines
 
+from mmengine.config import DictAction  # noqa: E402
+
 from fdsr_mm.study.dry_run import dry_run_lines  # noqa: E402
 from fdsr_mm.study.spec import DEFAULT_SPEC, StudySpec  # noqa: E402
 from fdsr_mm.study.stages import Study  # noqa: E402
@@ -80,19 +82,35 @@ def parse_args(argv=None):
                         '...; the report adds mean +- std across seeds (default 1)')
     p.add_argument('--dry-run', action='store_true',
                    help='print the stage graph (dependency order) and every command; run nothing')
+    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default=None,
+                   help='how training stages start (default: the spec\'s launcher, else none): '
+                        'pytorch = torchrun on this machine, slurm = srun')
+    p.add_argument('--gpus', type=int, default=None, help='GPUs (processes) per training stage')
+    p.add_argument('--gpus-per-node', type=int, default=None, help='slurm: GPUs per node')
+    p.add_argument('--partition', default=None, help='slurm: the partition')
+    p.add_argument('--device', default=None,
+                   help='the cascades\' SR device (default: the spec\'s, else the tool\'s)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                   help='override spec settings, key=value as in mmengine configs, e.g. '
+                        'data.coco.root=/data/coco detectors.faster_rcnn.checkpoint=FILE')
     args = p.parse_args(argv)
     if args.seeds < 1:
         p.error(f'--seeds must be >= 1, got {args.seeds}')
+    if args.gpus is not None and args.gpus < 1:
+        p.error(f'--gpus must be >= 1, got {args.gpus}')
     return args
 
 
 def build_study(args) -> Study:
     """The spec's stages under ``--out-dir`` (a checked spec: a fault is one ToolError line)."""
-    spec = StudySpec(args.spec or osp.join(REPO_ROOT, DEFAULT_SPEC), REPO_ROOT)
+    spec = StudySpec(args.spec or osp.join(REPO_ROOT, DEFAULT_SPEC), REPO_ROOT,
+                     args.cfg_options)
     default = 'work_dirs/study_quick' if args.quick else 'work_dirs/study'
     out = osp.abspath(args.out_dir or osp.join(REPO_ROOT, default))
     return Study(spec, out, sys.executable, quick=args.quick, seed=args.seed, seeds=args.seeds,
-                 jobs=args.jobs, dry_run=args.dry_run)
+                 jobs=args.jobs, dry_run=args.dry_run, device=args.device,
+                 launcher=dict(type=args.launcher, gpus=args.gpus,
+                               gpus_per_node=args.gpus_per_node, partition=args.partition))
 
 
 def main(argv=None) -> int:

@@ -58,6 +58,7 @@ quick_sr_options = ['train_dataloader.batch_size=2']
 # every method and metric: 8 ms per method, metric and draw (measured: paired_bootstrap, 200
 # images, 5 classes, 2 busy cores), so roughly 10 min more for the main job (an estimate).
 cascade_options = ['--reference', 'none']
+device = 'cpu'  # the cascades' SR device (a CPU study)
 
 # SR fine-tunes (stage sr_<name>): config, (alpha, beta) for Fig. 3, feature prior (None: pixel
 # only), start_from (default sr_pretrain), seeded (default True: repeated with --seeds),

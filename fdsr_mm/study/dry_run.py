@@ -45,8 +45,12 @@ def dry_run_lines(study: Study) -> List[str]:
     for i, name in enumerate(order, 1):
         stage = study.stages[name]
         lines.append(f'{i:3d}. {name}  <- {", ".join(stage.deps) or "(none)"}')
-        body = (describe_report(study.report_arguments()) if stage.in_process
-                else [shlex.join(stage_command(study, name))])
+        if name == 'report':
+            body = describe_report(study.report_arguments())
+        elif stage.in_process:  # a dataset that must exist already
+            body = [f'check that {path} exists' for path in stage.outputs]
+        else:
+            body = [shlex.join(stage_command(study, name))]
         lines += [f'       {line}' for line in body]
     return lines
 
@@ -68,11 +72,11 @@ def stage_listing(study: Study) -> List[dict]:
     for name, stage in study.stages.items():
         row = dict(name=name, deps=list(stage.deps), params=stage.params,
                    outputs=list(stage.outputs), in_process=stage.in_process)
-        if stage.in_process:
+        if name == 'report':
             args = dict(study.report_arguments())
             args['comparisons'] = [c.__dict__ for c in args['comparisons']]
             row['report'] = args
-        else:
+        elif not stage.in_process:
             row['cmd'] = stage_command(study, name)
         rows.append(_normalize(row, study.out, study.python))
     return rows

@@ -33,6 +33,14 @@ from fdsr_mm.study.verdicts import (differences_table, run_comparisons, study_co
 from fdsr_mm.utils.io import atomic_write_text, dump_json
 
 TABLE_METHODS = ('hr', 'bicubic', 'dbpn_pretrained', 'dbpn', 'fdsr')
+TITLE = 'Miniature FDSR study'
+DESCRIPTION = (
+    'Synthetic COCO-format data whose categories differ by detail that x4 bicubic downsampling '
+    'destroys; detectors trained on HR images; a small DBPN pre-trained pixel-only '
+    '("dbpn_pretrained": the paper\'s official D-DBPN row, no fine-tune), then fine-tuned '
+    'pixel-only ("dbpn": the fair control) and with the frozen C4 detector backbone as feature '
+    'prior ("fdsr", alpha 0.5, beta 1) from the same start, for the same iterations. Evaluation: '
+    'x4 bicubic LR -> SR -> detector, scored against the HR annotations.')
 
 
 def _iq(result: dict, method: str, key: str) -> Optional[float]:
@@ -152,7 +160,9 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
                        priors: Optional[Dict[str, str]] = None, num_resamples: int = 1000,
                        extra_sections: Sequence[str] = (),
                        seeded_files: Optional[Dict[str, Sequence[str]]] = None,
-                       alpha: float = 0.05, comparisons=None) -> dict:
+                       alpha: float = 0.05, comparisons=None, title: str = TITLE,
+                       description: str = DESCRIPTION,
+                       table_methods: Sequence[str] = TABLE_METHODS) -> dict:
     """Write the study's results folder (see the module docstring).
 
     Args:
@@ -173,6 +183,8 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
             interval over training seeds and test images.
         alpha: 1 - the intervals' level; the family-wise error rate of Holm's adjustment.
         comparisons: Claims to judge (a study spec's); default :func:`study_comparisons`.
+        title, description: The summary's heading and its first paragraph (what was run).
+        table_methods: Table 2's columns (those some detector ran), in this order.
 
     Returns:
         dict: paths of the written files.
@@ -182,7 +194,7 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
     first = next(iter(results.values()))
     paths = {}
     t1 = _write_table(out_dir, 'table1', table1(first), paths)
-    methods = [m for m in TABLE_METHODS if any(m in r['methods'] for r in results.values())]
+    methods = [m for m in table_methods if any(m in r['methods'] for r in results.values())]
     paths.update({f'table2.{k}': v for k, v in
                   merge_tables(list(result_files.values()), out_dir, methods).items()})
     paths['fig3'] = osp.join(out_dir, 'fig3_alpha_beta.png')
@@ -199,14 +211,14 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
     dump_json(dict(stages=timings or {}, total_seconds=total_seconds), paths['timings'])
     all_results = dict(results, **({voc_det: t3['result']} if t3 else {}))
     summary = _summary(paths, all_results, rows, t1, t3, len(panels), timings, total_seconds,
-                       quick, extra_sections)
+                       quick, extra_sections, (title, description))
     paths['summary'] = osp.join(out_dir, 'summary.md')
     atomic_write_text(paths['summary'], summary)
     return paths
 
 
 def _summary(paths, results, rows, t1, t3, num_panels, timings, total_seconds, quick,
-             extra_sections) -> str:
+             extra_sections, texts) -> str:
     with open(paths['table2.markdown']) as f:
         t2 = f.read()
     if t3:  # the file: the table with its paired differences
@@ -215,15 +227,8 @@ def _summary(paths, results, rows, t1, t3, num_panels, timings, total_seconds, q
     stage_rows = '\n'.join(f'| {k} | {v:.0f} |' for k, v in (timings or {}).items()
                            if v is not None)
     return '\n'.join([
-        '# Miniature FDSR study' + (' (--quick: tiny sizes, numbers prove the plumbing only)'
-                                    if quick else ''), '',
-        'Synthetic COCO-format data whose categories differ by detail that x4 bicubic '
-        'downsampling destroys; detectors trained on HR images; a small DBPN pre-trained '
-        'pixel-only ("dbpn_pretrained": the paper\'s official D-DBPN row, no fine-tune), then '
-        'fine-tuned pixel-only ("dbpn": the fair control) and with the frozen C4 detector '
-        'backbone as feature prior ("fdsr", alpha 0.5, beta 1) from the same start, for the '
-        'same iterations. Evaluation: x4 bicubic LR -> SR -> detector, scored against the HR '
-        'annotations.', '',
+        f'# {texts[0]}' + (' (--quick: tiny sizes, numbers prove the plumbing only)'
+                           if quick else ''), '', texts[1], '',
         _orderings(results, rows),
         *extra_sections,
         f'## Table 1 ({next(iter(results))})', '', t1['markdown'],

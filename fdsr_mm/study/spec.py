@@ -4,29 +4,43 @@ and checks it, :class:`fdsr_mm.study.stages.Study` turns it into a stage graph.
 
 Every fault of a spec is one line naming the spec file and the key (:class:`ToolError`): a missing
 config file, a stage or method nobody defines, a claim on a method its evaluator does not run.
-The keys (see the comments of ``configs/study/miniature.py``)::
+The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py``)::
 
     sizes            full=dict(...), quick=dict(...): images, iterations, panels, resamples
-    data             name -> dict(tool, folder, args, outputs[, ann_file])      (stage <name>)
-    detectors        name -> dict(config (a glob: one file), data, iters)      (stage det_<name>)
-    prior_architecture  the detector whose backbone every feature prior fills
+    data             name -> dict(tool, folder, args, outputs[, ann_file]): generated under the
+                     study (stage <name>) | dict(root, outputs[, tool, args, ann_file]): a dataset
+                     where it is (``tool`` prepares it in place; without one the stage checks
+                     that ``outputs`` exist)
+    detectors        name -> dict(config (a glob: one file), data, iters): trained (stage
+                     det_<name>) | dict(config, data, checkpoint): given weights (model zoo)
+    prior_architecture  the detector whose backbone the detector and random-init priors fill
     priors           name -> dict(detector=...) | dict(random_init=True)
-                     | dict(config, data, iters)                              (stage prior_<name>)
-    sr_pretrain      dict(config, data, iters, method)                        (stage sr_pretrain)
+                     | dict(config, data, iters): a classifier trained here (stage prior_<name>)
+                     | dict(checkpoint=...): the SR config's own feature extractor, these weights
+    sr_pretrain      dict(config, method, data, iters): trained (stage sr_pretrain)
+                     | dict(config, method, convert=OFFICIAL_FILE): the official D-DBPN weights
+                     converted by tools/convert_dbpn_official.py (stage sr_pretrain)
     sr_options, quick_sr_options   cfg-options of every SR training (``{loader}``, ``{data}``)
     cascade_options  extra arguments of every ``tools/cascade_eval.py`` stage
+    device           the cascades' ``--device`` (absent: the tool's default, cuda when present)
+    launcher         dict(type='none' | 'pytorch' | 'slurm', gpus, gpus_per_node, partition,
+                     cpus_per_task): how the training stages start (``run_study.py --launcher``)
     sr_variants      name -> dict(config, alpha, beta, prior[, start_from, seeded, cfg_options])
-    task_finetunes   name -> dict(config, detector): the pre-trained SR through a detector's loss
-    evaluators       detector -> dict(methods, seeded[, table3]); the first also runs every other
-                     SR variant and writes the Fig. 1 panels                 (stage cascade_<det>)
+    task_finetunes   name -> dict(config, detector[, options]): the pre-trained SR through a
+                     detector's loss; ``options``: cfg-options templates (``{data}``) pointing
+                     the config's datasets at the detector's data
+    sr_checkpoints   name -> dict(config, checkpoint): SR models trained outside this study (a
+                     file, or a work dir whose ``last_checkpoint`` names one)
+    evaluators       detector -> dict(methods, seeded[, table3, cfg_options]); the first also
+                     runs every other SR variant and writes the Fig. 1 panels (stage cascade_<det>)
     claims           id -> dict(evaluator, a, b, metric, text, paper): "b > a"
-    report           dict(fig3_methods, other_priors)
+    report           dict(fig3_methods, other_priors[, title, description, table_methods])
 
 Keys starting with ``_`` are the spec's own helper variables.
 """
 import glob
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
@@ -34,15 +48,21 @@ from fdsr_mm.study.verdicts import Comparison
 from fdsr_mm.utils.cli_errors import ToolError
 
 DEFAULT_SPEC = 'configs/study/miniature.py'
-REQUIRED = ('sizes', 'data', 'detectors', 'prior_architecture', 'priors', 'sr_pretrain',
-            'sr_variants', 'evaluators', 'claims', 'report')
-OPTIONAL = ('sr_options', 'quick_sr_options', 'task_finetunes', 'cascade_options')
+REQUIRED = ('sizes', 'data', 'detectors', 'sr_pretrain', 'evaluators', 'claims', 'report')
+OPTIONAL = ('prior_architecture', 'priors', 'sr_variants', 'sr_options', 'quick_sr_options',
+            'task_finetunes', 'sr_checkpoints', 'cascade_options', 'device', 'launcher')
+LAUNCHERS = ('none', 'pytorch', 'slurm')
 BUILTIN_METHODS = ('hr', 'bicubic')
 #: table key -> the fields each of its entries needs; ENTRY_FIELDS: keys that are one entry.
-FIELDS = {'data': ('tool', 'folder', 'args', 'outputs'), 'detectors': ('config', 'data', 'iters'),
+FIELDS = {'data': ('outputs', ), 'detectors': ('config', 'data'),
           'sr_variants': ('config', 'alpha', 'beta'), 'task_finetunes': ('config', 'detector'),
-          'evaluators': ('methods', ), 'claims': ('evaluator', 'a', 'b')}
-ENTRY_FIELDS = {'sr_pretrain': ('config', 'data', 'iters', 'method')}
+          'sr_checkpoints': ('config', 'checkpoint'), 'evaluators': ('methods', ),
+          'claims': ('evaluator', 'a', 'b')}
+ENTRY_FIELDS = {'sr_pretrain': ('config', 'method')}
+#: table key -> (alternatives: one of these field sets completes an entry)
+ONE_OF = {'data': (('tool', 'folder', 'args'), ('root', )),
+          'detectors': (('iters', ), ('checkpoint', )),
+          'sr_pretrain': (('data', 'iters'), ('convert', ))}
 SR_PRETRAIN = 'sr_pretrain'
 
 
@@ -58,18 +78,33 @@ class StudySpec:
 
     Args:
         path: The spec file.
-        repo_root: The folder configs are relative to.
+        repo_root: The folder configs (and relative dataset and checkpoint paths) are
+            relative to.
+        overrides: ``key=value`` settings merged into the spec (``run_study.py --cfg-options``,
+            as mmengine's ``--cfg-options``: ``data.coco.root=/data/coco``).
     """
 
-    def __init__(self, path: str, repo_root: str):
+    def __init__(self, path: str, repo_root: str, overrides: Optional[dict] = None):
         self.path, self.root = path, repo_root
         self.cfg = _load(path)
+        if overrides:
+            self.cfg.merge_from_dict(overrides)
         self.check()
 
     def __getattr__(self, key):
         if key in ('cfg', 'path', 'root'):
             raise AttributeError(key)
+        if key in ('device', 'prior_architecture'):
+            return self.cfg.get(key)
         return self.cfg.get(key, [] if key.endswith('options') else {})
+
+    def path_of(self, path: str) -> str:
+        """A dataset or weights path of the spec: absolute, or relative to the repository."""
+        return path if osp.isabs(path) else osp.normpath(osp.join(self.root, path))
+
+    def trained(self, det: str) -> bool:
+        """Whether detector ``det`` is trained by the study (else its checkpoint is given)."""
+        return 'checkpoint' not in self.detectors[det]
 
     def fail(self, key: str, what: str, fix: str = None):
         raise SpecError(self.path, key, what, fix)
@@ -84,13 +119,33 @@ class StudySpec:
 
     # -- what the spec defines -------------------------------------------------------------------
     def stage_names(self) -> List[str]:
-        return [*self.data, *(f'det_{d}' for d in self.detectors), SR_PRETRAIN,
-                *(f'prior_{p}' for p, v in self.priors.items() if 'detector' not in v),
+        return [*self.data, *(f'det_{d}' for d in self.detectors if self.trained(d)), SR_PRETRAIN,
+                *(f'prior_{p}' for p, v in self.priors.items() if self.prior_has_stage(v)),
                 *(f'sr_{v}' for v in (*self.sr_variants, *self.task_finetunes))]
+
+    @staticmethod
+    def prior_has_stage(prior: dict) -> bool:
+        """Random-init and classifier priors are made by a stage; the others exist already."""
+        return 'detector' not in prior and 'checkpoint' not in prior
 
     def methods(self) -> List[str]:
         return [*BUILTIN_METHODS, self.sr_pretrain['method'], *self.sr_variants,
-                *self.task_finetunes]
+                *self.task_finetunes, *self.sr_checkpoints]
+
+    def given_files(self) -> List[tuple]:
+        """(spec key, path) of every file or folder the study reads but does not make: datasets
+        (their root), detector and prior weights, the official SR weights, SR models trained
+        elsewhere. :meth:`fdsr_mm.study.stages.Study.run` checks them before any stage starts."""
+        out = [(f'data.{n}.root', d['root']) for n, d in self.data.items() if 'root' in d]
+        out += [(f'detectors.{n}.checkpoint', d['checkpoint'])
+                for n, d in self.detectors.items() if 'checkpoint' in d]
+        out += [(f'priors.{n}.checkpoint', p['checkpoint'])
+                for n, p in self.priors.items() if 'checkpoint' in p]
+        if 'convert' in self.sr_pretrain:
+            out.append(('sr_pretrain.convert', self.sr_pretrain['convert']))
+        out += [(f'sr_checkpoints.{n}.checkpoint', c['checkpoint'])
+                for n, c in self.sr_checkpoints.items()]
+        return [(key, self.path_of(path)) for key, path in out]
 
     def cascade_methods(self, det: str) -> tuple:
         """The first evaluator runs every SR variant (the Fig. 3 points) besides its methods."""
@@ -125,7 +180,8 @@ class StudySpec:
         for d, v in self.detectors.items():
             self._need(f'detectors.{d}.data', v.get('data'), self.data, 'data stage')
             self._size(f'detectors.{d}.iters', v.get('iters'))
-        self._need('prior_architecture', self.prior_architecture, self.detectors, 'detector')
+        if self.launcher:
+            self._need('launcher.type', self.launcher.get('type'), LAUNCHERS, 'launcher')
         self._check_priors()
         self._check_sr()
         self._check_evaluators()
@@ -141,6 +197,13 @@ class StudySpec:
             for field in fields:
                 if field not in entry:
                     self.fail(where, f'no {field}', f'give {", ".join(fields)}')
+        for key, sets in ONE_OF.items():
+            named = {key: self.cfg[key]} if key in ENTRY_FIELDS else self.cfg.get(key, {})
+            for name, entry in named.items():
+                where = key if key in ENTRY_FIELDS else f'{key}.{name}'
+                if not any(all(f in entry for f in fields) for fields in sets):
+                    self.fail(where, 'incomplete entry', 'give ' + ' or '.join(
+                        ', '.join(fields) for fields in sets))
 
     def _need(self, key: str, value, known, what: str) -> None:
         if value not in known:
@@ -153,7 +216,11 @@ class StudySpec:
 
     def _check_priors(self) -> None:
         self.prior_configs = {}
+        if any('detector' in v or v.get('random_init') for v in self.priors.values()):
+            self._need('prior_architecture', self.prior_architecture, self.detectors, 'detector')
         for p, v in self.priors.items():
+            if 'checkpoint' in v:
+                continue
             if 'detector' in v:
                 self._need(f'priors.{p}.detector', v['detector'], self.detectors, 'detector')
             elif 'config' in v:
@@ -161,13 +228,14 @@ class StudySpec:
                 self._need(f'priors.{p}.data', v.get('data'), self.data, 'data stage')
                 self._size(f'priors.{p}.iters', v.get('iters'))
             elif not v.get('random_init'):
-                self.fail(f'priors.{p}', 'a prior is a detector=, a random_init=True or a '
-                          'classifier config=')
+                self.fail(f'priors.{p}', 'a prior is a detector=, a random_init=True, a '
+                          'classifier config= or a checkpoint=')
 
     def _check_sr(self) -> None:
         pre = self.sr_pretrain
         self.find_config('sr_pretrain.config', pre['config'])
-        self._need('sr_pretrain.data', pre.get('data'), self.data, 'data stage')
+        if 'convert' not in pre:
+            self._need('sr_pretrain.data', pre.get('data'), self.data, 'data stage')
         stages = self.stage_names()
         for v, s in self.sr_variants.items():
             self.find_config(f'sr_variants.{v}.config', s['config'])
@@ -179,6 +247,8 @@ class StudySpec:
             self.find_config(f'task_finetunes.{t}.config', s['config'])
             self._need(f'task_finetunes.{t}.detector', s.get('detector'), self.detectors,
                        'detector')
+        for m, s in self.sr_checkpoints.items():
+            self.find_config(f'sr_checkpoints.{m}.config', s['config'])
 
     def _check_evaluators(self) -> None:
         if not self.evaluators:

@@ -1,8 +1,9 @@
 """A study spec (:class:`fdsr_mm.study.spec.StudySpec`) as a :class:`StageGraph` of the project's
 public tools (``tools/train.py``, ``tools/cascade_eval.py``, the data generators) and the report.
 
-Stages: the data (``<name>``), the detectors (``det_<name>``), the SR pre-training
-(``sr_pretrain``), the feature priors that are not detectors (``prior_<name>``), the SR fine-tunes
+Stages: the data (``<name>``: generated, prepared in place, or checked), the detectors trained
+here (``det_<name>``), the SR pre-training or the conversion of the official weights
+(``sr_pretrain``), the feature priors made here (``prior_<name>``), the SR fine-tunes
 and task-driven fine-tunes (``sr_<name>``), the cascades (``cascade_<evaluator>``), with ``seeds``
 > 1 the seeded fine-tunes and their cascades again (suffix ``_s<k>``), and ``report``. Insertion
 order is start order: the priors and the SR pre-training first (the fine-tunes wait for them), seed
@@ -12,13 +13,17 @@ import os.path as osp
 import re
 import string
 import time
+from typing import Optional
 
 from fdsr_mm.study.extras import loss_scale_section, seeds_section
+from fdsr_mm.study.launchers import launcher_settings, train_command
 from fdsr_mm.study.report import write_study_report
 from fdsr_mm.study.spec import SR_PRETRAIN, StudySpec
 from fdsr_mm.study.stage_graph import Stage, StageGraph
+from fdsr_mm.utils.cli_errors import ToolError
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+CONVERTED = 'dbpn_official_converted.pth'
 
 
 def fill(template: str, values: dict):
@@ -41,22 +46,55 @@ class Study(StageGraph):
         seeds: Training seeds of the seeded fine-tunes.
         jobs: Stages run at the same time.
         dry_run: Commands name checkpoints as ``<last checkpoint of STAGE>`` (nothing is read).
+        launcher: Settings over the spec's ``launcher`` (``type``, ``gpus``, ``gpus_per_node``,
+            ``partition``, ``cpus_per_task``; None values keep the spec's).
+        device: The cascades' ``--device`` over the spec's ``device``.
     """
 
     def __init__(self, spec: StudySpec, out: str, python: str, quick: bool = False, seed: int = 0,
-                 seeds: int = 1, jobs: int = 2, dry_run: bool = False):
+                 seeds: int = 1, jobs: int = 2, dry_run: bool = False,
+                 launcher: Optional[dict] = None, device: Optional[str] = None):
         # one cascade at a time: the next one reuses the SR images the first one cached
         super().__init__(out, jobs, spec.root, exclusive_prefix='cascade_')
         self.spec, self.python, self.quick, self.seed, self.seeds = spec, python, quick, seed, seeds
         self.dry_run = dry_run
+        self.launcher = launcher_settings(spec.launcher, **(launcher or {}))
+        if self.launcher['type'] == 'slurm' and not self.launcher['partition']:
+            raise ToolError('the slurm launcher needs a partition', f'{spec.path}: launcher',
+                            'set launcher.partition in the spec or pass --partition')
+        self.device = device or spec.device
         self.sizes = dict(spec.sizes['quick' if quick else 'full'])
         self.evaluators = list(spec.evaluators)
         self.build_stages()
 
     # -- helpers ---------------------------------------------------------------------------------
     def data_dir(self, data: str) -> str:
-        return osp.join(self.out, self.spec.data[data]['folder'])
+        d = self.spec.data[data]
+        return self.spec.path_of(d['root']) if 'root' in d else osp.join(self.out, d['folder'])
 
+    def detector_checkpoint(self, det: str) -> str:
+        """A detector's weights: the given file, or the last checkpoint of its training stage."""
+        given = self.spec.detectors[det].get('checkpoint')
+        return self.spec.path_of(given) if given else self.checkpoint(f'det_{det}')
+
+    def detector_deps(self, det: str) -> list:
+        return [f'det_{det}'] if self.spec.trained(det) else []
+
+    def pretrain_checkpoint(self) -> str:
+        """The SR pre-training's weights (trained here, or the converted official file)."""
+        if 'convert' in self.spec.sr_pretrain:
+            return osp.join(self.stage_dir(SR_PRETRAIN), CONVERTED)
+        return self.checkpoint(SR_PRETRAIN)
+
+    def given_sr_checkpoint(self, method: str) -> str:
+        """An ``sr_checkpoints`` file, or the last checkpoint of a work dir named there."""
+        path = self.spec.path_of(self.spec.sr_checkpoints[method]['checkpoint'])
+        if not osp.isdir(path):
+            return path
+        if self.dry_run:
+            return f'<last checkpoint in {path}>'
+        with open(osp.join(path, 'last_checkpoint')) as f:
+            return f.read().strip()
     def checkpoint(self, name: str) -> str:
         """The last checkpoint of a training stage (mmengine writes its path to last_checkpoint)."""
         if self.dry_run:
@@ -85,15 +123,16 @@ class Study(StageGraph):
             list(self.spec.quick_sr_options) if self.quick else [])
 
     def train_cmd(self, config, work_dir, iters, extra=(), seed=None):
+        """``tools/train.py`` under the study's launcher (:mod:`fdsr_mm.study.launchers`)."""
         seed = self.seed if seed is None else seed
-        cmd = [self.python, 'tools/train.py', config, '--work-dir', work_dir, '--cfg-options',
-               f'randomness.seed={seed}']
+        args = [config, '--work-dir', work_dir, '--cfg-options', f'randomness.seed={seed}']
         if iters is not None:
-            cmd += [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-                    f'default_hooks.checkpoint.interval={iters}']
+            args += [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+                     f'default_hooks.checkpoint.interval={iters}']
             if self.quick:
-                cmd += ['default_hooks.logger.interval=1']
-        return cmd + list(extra)
+                args += ['default_hooks.logger.interval=1']
+        return train_command(self.python, args + list(extra), self.launcher,
+                             osp.basename(work_dir))
 
     def iters(self, key):
         return None if key is None else self.sizes[key]
@@ -112,13 +151,27 @@ class Study(StageGraph):
                        in_process=True))
 
     def _data_stages(self):
+        """Generated data (a folder of the study), a dataset prepared in place by its tool, or a
+        dataset checked in process (its ``outputs`` must exist)."""
         for name, d in self.spec.data.items():
-            args = [a for a in (fill(t, self.sizes) for t in d['args']) if a is not None]
             root = self.data_dir(name)
+            outputs = [f'{root}/{o}' for o in d['outputs']]
+            if 'tool' not in d:
+                self.add(Stage(name, fn=self.check_data, params=dict(root=root),
+                               outputs=outputs, in_process=True))
+                continue
+            args = [a for a in (fill(t, self.sizes) for t in d.get('args', [])) if a is not None]
             self.add(Stage(name, cmd=[self.python, d['tool'], root, *args, '--seed',
                                       str(self.seed)],
-                           params=dict(self.sizes, seed=self.seed),
-                           outputs=[f'{root}/{o}' for o in d['outputs']]))
+                           params=dict(self.sizes, seed=self.seed), outputs=outputs))
+
+    def check_data(self, stage: Stage):
+        for path in stage.outputs:
+            if not osp.exists(path):
+                raise ToolError(f'{path} does not exist', f'{self.spec.path}: data.{stage.name}',
+                                f'get the dataset, or point data.{stage.name}.root at it '
+                                f'(run_study.py --cfg-options data.{stage.name}.root=PATH)')
+        return None
 
     def _detector_stage(self, det: str):
         d = self.spec.detectors[det]
@@ -132,11 +185,17 @@ class Study(StageGraph):
         spec, pre = self.spec, self.spec.sr_pretrain
         prior_dets = [p['detector'] for p in spec.priors.values() if 'detector' in p]
         for det in prior_dets:
-            self._detector_stage(det)
-        self.add(Stage(SR_PRETRAIN, deps=[pre['data']],
-                       cmd=self.train_cmd(pre['config'], self.stage_dir(SR_PRETRAIN),
-                                          self.iters(pre['iters']), self.sr_options(pre['data'])),
-                       outputs=[f'{SR_PRETRAIN}/last_checkpoint']))
+            if spec.trained(det):
+                self._detector_stage(det)
+        if 'convert' in pre:
+            self.add(Stage(SR_PRETRAIN, cmd=[
+                self.python, 'tools/convert_dbpn_official.py', spec.path_of(pre['convert']),
+                self.pretrain_checkpoint(), '--config', pre['config']],
+                outputs=[f'{SR_PRETRAIN}/{CONVERTED}']))
+        else:
+            self.add(Stage(SR_PRETRAIN, deps=[pre['data']], cmd=self.train_cmd(
+                pre['config'], self.stage_dir(SR_PRETRAIN), self.iters(pre['iters']),
+                self.sr_options(pre['data'])), outputs=[f'{SR_PRETRAIN}/last_checkpoint']))
         for name, p in spec.priors.items():
             stage = f'prior_{name}'
             if p.get('random_init'):
@@ -150,20 +209,27 @@ class Study(StageGraph):
                     self.data_options(p['data'], det=False)),
                     outputs=[f'{stage}/last_checkpoint']))
         for det in spec.detectors:
-            if det not in prior_dets:
+            if det not in prior_dets and spec.trained(det):
                 self._detector_stage(det)
 
     def prior_config(self) -> str:
         return self.spec.det_configs[self.spec.prior_architecture]
 
-    def prior_stage(self, prior: str) -> str:
+    def prior_deps(self, prior: str) -> list:
         p = self.spec.priors[prior]
-        return f'det_{p["detector"]}' if 'detector' in p else f'prior_{prior}'
+        if 'detector' in p:
+            return self.detector_deps(p['detector'])
+        return [] if 'checkpoint' in p else [f'prior_{prior}']
 
     def prior_checkpoint(self, prior: str) -> str:
-        if self.spec.priors[prior].get('random_init'):
-            return osp.join(self.stage_dir(self.prior_stage(prior)), 'random_init.pth')
-        return self.checkpoint(self.prior_stage(prior))
+        p = self.spec.priors[prior]
+        if p.get('random_init'):
+            return osp.join(self.stage_dir(f'prior_{prior}'), 'random_init.pth')
+        if 'checkpoint' in p:
+            return self.spec.path_of(p['checkpoint'])
+        if 'detector' in p:
+            return self.detector_checkpoint(p['detector'])
+        return self.checkpoint(f'prior_{prior}')
 
     def _sr_stages(self, k: int):
         """The SR fine-tunes (and task-driven ones) with training seed ``seed + k``."""
@@ -173,7 +239,7 @@ class Study(StageGraph):
             if k and not v.get('seeded', True):
                 continue
             deps = [v.get('start_from', SR_PRETRAIN)]
-            deps += [self.prior_stage(v['prior'])] if v.get('prior') else []
+            deps += self.prior_deps(v['prior']) if v.get('prior') else []
             params = dict(config=v['config'], iters=self.sizes['ft_iters'],
                           opts=self.sr_options(data), variant=variant, seed=seed)
             if v.get('cfg_options'):
@@ -182,7 +248,8 @@ class Study(StageGraph):
                            outputs=[f'sr_{variant}{sfx}/last_checkpoint']))
         for name, t in self.spec.task_finetunes.items():
             det_data = self.spec.detectors[t['detector']]['data']
-            self.add(Stage(f'sr_{name}{sfx}', deps=[SR_PRETRAIN, f'det_{t["detector"]}', det_data],
+            self.add(Stage(f'sr_{name}{sfx}',
+                           deps=[SR_PRETRAIN, *self.detector_deps(t['detector']), det_data],
                            fn=self.run_task_finetune,
                            params=dict(config=t['config'], seed=seed, iters=self.sizes['ft_iters']),
                            outputs=[f'sr_{name}{sfx}/last_checkpoint']))
@@ -196,8 +263,9 @@ class Study(StageGraph):
                 methods = tuple(m + sfx for m in self.spec.seeded_methods(det))
             else:
                 methods = self.spec.cascade_methods(det)
-            deps = [self.spec.detectors[det]['data'], f'det_{det}', SR_PRETRAIN]
-            deps += [f'sr_{m}' for m in methods if m not in fixed]
+            deps = [self.spec.detectors[det]['data'], *self.detector_deps(det), SR_PRETRAIN]
+            deps += [f'sr_{m}' for m in methods
+                     if m not in fixed and m not in self.spec.sr_checkpoints]
             panels = self.sizes['panels'] if i == 0 and not k else 0
             self.add(Stage(f'cascade_{det}{sfx}', deps=deps, fn=self.run_cascade,
                            params=dict(det=det, methods=methods, panels=panels,
@@ -209,10 +277,13 @@ class Study(StageGraph):
         p = stage.params
         v = self.spec.sr_variants[p['variant']]
         start = v.get('start_from', SR_PRETRAIN)
-        extra = list(p['opts']) + [f'load_from={self.checkpoint(start)}']
-        if v.get('prior'):  # the prior architecture's config; weights of the prior
-            extra += [f'model.feature_loss.detector_config={self.prior_config()}',
-                      f'model.feature_loss.checkpoint={self.prior_checkpoint(v["prior"])}']
+        start = self.pretrain_checkpoint() if start == SR_PRETRAIN else self.checkpoint(start)
+        extra = list(p['opts']) + [f'load_from={start}']
+        prior = self.spec.priors.get(v.get('prior'), {})
+        if v.get('prior') and 'checkpoint' not in prior:  # the prior architecture's config
+            extra.append(f'model.feature_loss.detector_config={self.prior_config()}')
+        if v.get('prior'):  # the weights of the prior
+            extra.append(f'model.feature_loss.checkpoint={self.prior_checkpoint(v["prior"])}')
         extra += p.get('cfg_options', [])
         return self.train_cmd(p['config'], self.stage_dir(stage.name), p['iters'], extra,
                               p['seed'])
@@ -220,12 +291,15 @@ class Study(StageGraph):
     def run_task_finetune(self, stage: Stage):
         """TDSR: from the pre-trained SR weights, through the trained detector's own loss."""
         name = re.sub(r'_s\d+$', '', stage.name[len('sr_'):])
-        det = self.spec.task_finetunes[name]['detector']
+        task = self.spec.task_finetunes[name]
+        det = task['detector']
         root = self.data_dir(self.spec.detectors[det]['data'])
-        extra = [f'load_from={self.checkpoint(SR_PRETRAIN)}',
+        data_opts = ([fill(t, dict(self.sizes, data=root)) for t in task['options']]
+                     if 'options' in task else
+                     [f'{lo}.dataset.det_dataset.data_root={root}/' for lo in LOADERS])
+        extra = [f'load_from={self.pretrain_checkpoint()}',
                  f'model.task_loss.detector_config={self.spec.det_configs[det]}',
-                 f'model.task_loss.checkpoint={self.checkpoint("det_" + det)}',
-                 *[f'{lo}.dataset.det_dataset.data_root={root}/' for lo in LOADERS]]
+                 f'model.task_loss.checkpoint={self.detector_checkpoint(det)}', *data_opts]
         extra += list(self.spec.quick_sr_options) if self.quick else []
         return self.train_cmd(stage.params['config'], self.stage_dir(stage.name),
                               stage.params['iters'], extra, stage.params['seed'])
@@ -235,7 +309,10 @@ class Study(StageGraph):
         base = re.sub(r'_s\d+$', '', method)
         pre = self.spec.sr_pretrain
         if method == pre['method']:
-            return f'{method}={pre["config"]}:{self.checkpoint(SR_PRETRAIN)}'
+            return f'{method}={pre["config"]}:{self.pretrain_checkpoint()}'
+        if method in self.spec.sr_checkpoints:
+            config = self.spec.sr_checkpoints[method]['config']
+            return f'{method}={config}:{self.given_sr_checkpoint(method)}'
         for table in (self.spec.sr_variants, self.spec.task_finetunes):
             if base in table:
                 return f'{method}={table[base]["config"]}:{self.checkpoint("sr_" + method)}'
@@ -245,10 +322,12 @@ class Study(StageGraph):
         det, methods = stage.params['det'], stage.params['methods']
         data = self.spec.detectors[det]['data']
         cmd = [self.python, 'tools/cascade_eval.py', self.spec.det_configs[det],
-               self.checkpoint(f'det_{det}'), '--methods', *map(self.sr_spec, methods),
+               self.detector_checkpoint(det), '--methods', *map(self.sr_spec, methods),
                '--out-dir', self.stage_dir(stage.name),
-               '--cache-dir', osp.join(self.out, 'sr_cache'), '--device', 'cpu',
-               '--cfg-options', *self.data_options(data, ['test_dataloader'])]
+               '--cache-dir', osp.join(self.out, 'sr_cache'),
+               *(['--device', self.device] if self.device else []),
+               '--cfg-options', *self.data_options(data, ['test_dataloader']),
+               *self.spec.evaluators[det].get('cfg_options', [])]
         if stage.params['panels']:
             cmd += ['--show-dir', osp.join(self.stage_dir(stage.name), 'panels'),
                     '--show-num', str(stage.params['panels'])]
@@ -293,15 +372,26 @@ class Study(StageGraph):
         timings = {n: (self.read_stage(n) or {}).get('seconds') for n in self.stages
                    if n != 'report'}
         extras = [loss_scale_section(*a['loss_scales']), seeds_section(*a['seeds'])]
+        texts = {k: self.spec.report[k] for k in ('title', 'description', 'table_methods')
+                 if k in self.spec.report}
         write_study_report(a['out_dir'], a['result_files'], fig3_settings=a['fig3_settings'],
                            panels_dir=a['panels_dir'], timings=timings, quick=a['quick'],
                            total_seconds=time.time() - self.t0, table3_file=a['table3_file'],
                            priors=a['priors'], num_resamples=a['num_resamples'],
                            extra_sections=extras, comparisons=a['comparisons'],
-                           seeded_files=a['seeds'][0])
+                           seeded_files=a['seeds'][0], **texts)
         return None
 
+    def check_given_files(self) -> None:
+        """Every dataset and weights file the spec names but no stage makes exists."""
+        for key, path in self.spec.given_files():
+            if not osp.exists(path):
+                raise ToolError(f'{path} does not exist', f'{self.spec.path}: {key}',
+                                f'put the file there, or point {key} at it (run_study.py '
+                                f'--cfg-options {key}=PATH)')
+
     def run(self) -> int:
+        self.check_given_files()
         self.log(f'{"quick" if self.quick else "full"} study in {self.out} '
                  f'({self.jobs} jobs at a time)')
         rc = super().run()
