@@ -72,7 +72,8 @@ def parse_args(argv=None):
     p.add_argument('spec', nargs='?', default=None,
                    help=f'the study spec (default: {DEFAULT_SPEC})')
     p.add_argument('--out-dir', default=None,
-                   help='study folder (default: work_dirs/study, or work_dirs/study_quick)')
+                   help='study folder (default: work_dirs/study for the default spec, else '
+                        'work_dirs/<spec name>; + _quick with --quick)')
     p.add_argument('--quick', action='store_true', help='tiny sizes: proves every stage connects')
     p.add_argument('--jobs', type=int, default=2, help='stages run at the same time (default 2)')
     p.add_argument('--seed', type=int, default=0,
@@ -105,7 +106,8 @@ def build_study(args) -> Study:
     """The spec's stages under ``--out-dir`` (a checked spec: a fault is one ToolError line)."""
     spec = StudySpec(args.spec or osp.join(REPO_ROOT, DEFAULT_SPEC), REPO_ROOT,
                      args.cfg_options)
-    default = 'work_dirs/study_quick' if args.quick else 'work_dirs/study'
+    name = 'study' if args.spec is None else osp.splitext(osp.basename(args.spec))[0]
+    default = f'work_dirs/{name}' + ('_quick' if args.quick else '')
     out = osp.abspath(args.out_dir or osp.join(REPO_ROOT, default))
     return Study(spec, out, sys.executable, quick=args.quick, seed=args.seed, seeds=args.seeds,
                  jobs=args.jobs, dry_run=args.dry_run, device=args.device,

@@ -152,6 +152,23 @@ def _write_differences(out_dir: str, rows: List[dict], paths: dict) -> str:
     return diff['markdown']
 
 
+def _write_coco_tables(out_dir, results, result_files, fig3_settings, priors, table_methods,
+                       paths) -> Optional[dict]:
+    """Table 1 (the first detector), Table 2 (every detector) and Fig. 3; None without COCO-format
+    evaluators (a Table 3 study)."""
+    if not results:
+        return None
+    first = next(iter(results.values()))
+    t1 = _write_table(out_dir, 'table1', table1(first), paths)
+    methods = [m for m in table_methods if any(m in r['methods'] for r in results.values())]
+    paths.update({f'table2.{k}': v for k, v in
+                  merge_tables(list(result_files.values()), out_dir, methods).items()})
+    if fig3_settings or priors:
+        paths['fig3'] = osp.join(out_dir, 'fig3_alpha_beta.png')
+        plot_fig3(first, fig3_settings, paths['fig3'], priors)
+    return t1
+
+
 def write_study_report(out_dir: str, result_files: Dict[str, str],
                        fig3_settings: Dict[str, Tuple[float, float]],
                        panels_dir: Optional[str] = None, timings: Optional[dict] = None,
@@ -191,14 +208,9 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
     """
     os.makedirs(out_dir, exist_ok=True)
     results = {d: load_results(p) for d, p in result_files.items()}
-    first = next(iter(results.values()))
     paths = {}
-    t1 = _write_table(out_dir, 'table1', table1(first), paths)
-    methods = [m for m in table_methods if any(m in r['methods'] for r in results.values())]
-    paths.update({f'table2.{k}': v for k, v in
-                  merge_tables(list(result_files.values()), out_dir, methods).items()})
-    paths['fig3'] = osp.join(out_dir, 'fig3_alpha_beta.png')
-    plot_fig3(first, fig3_settings, paths['fig3'], priors)
+    t1 = _write_coco_tables(out_dir, results, result_files, fig3_settings, priors, table_methods,
+                            paths)
     panels = _copy_panels(out_dir, panels_dir, paths)
     t3 = _write_table3(out_dir, table3_file, paths)
     voc_det = t3['result']['detector']['name'] if t3 else None
@@ -219,8 +231,10 @@ def write_study_report(out_dir: str, result_files: Dict[str, str],
 
 def _summary(paths, results, rows, t1, t3, num_panels, timings, total_seconds, quick,
              extra_sections, texts) -> str:
-    with open(paths['table2.markdown']) as f:
-        t2 = f.read()
+    t2 = None
+    if 'table2.markdown' in paths:
+        with open(paths['table2.markdown']) as f:
+            t2 = f.read()
     if t3:  # the file: the table with its paired differences
         with open(paths['table3.md']) as f:
             t3 = dict(t3, markdown=f.read())
@@ -231,10 +245,10 @@ def _summary(paths, results, rows, t1, t3, num_panels, timings, total_seconds, q
                            if quick else ''), '', texts[1], '',
         _orderings(results, rows),
         *extra_sections,
-        f'## Table 1 ({next(iter(results))})', '', t1['markdown'],
-        '## Table 2 (AP per detector)', '', t2,
+        *([f'## Table 1 ({next(iter(results))})', '', t1['markdown'],
+           '## Table 2 (AP per detector)', '', t2] if t1 else []),
         *(['## Table 3 (VOC-format data, SSD)', '', t3['markdown']] if t3 else []),
-        '## Figures', '', '- Fig. 3: `fig3_alpha_beta.png`',
+        '## Figures', '', *(['- Fig. 3: `fig3_alpha_beta.png`'] if 'fig3' in paths else []),
         f'- Fig. 1 panels: `fig1_panels/` ({num_panels} images)', '',
         '## Time (seconds)', '', '| stage | s |', '|---|---|', stage_rows,
         f'| **total** | {total_seconds:.0f} |' if total_seconds is not None else '', ''])

@@ -20,6 +20,7 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
     sr_pretrain      dict(config, method, data, iters): trained (stage sr_pretrain)
                      | dict(config, method, convert=OFFICIAL_FILE): the official D-DBPN weights
                      converted by tools/convert_dbpn_official.py (stage sr_pretrain)
+    sr_data          the SR fine-tunes' data stage (default: sr_pretrain's)
     sr_options, quick_sr_options   cfg-options of every SR training (``{loader}``, ``{data}``)
     cascade_options  extra arguments of every ``tools/cascade_eval.py`` stage
     device           the cascades' ``--device`` (absent: the tool's default, cuda when present)
@@ -49,7 +50,8 @@ from fdsr_mm.utils.cli_errors import ToolError
 
 DEFAULT_SPEC = 'configs/study/miniature.py'
 REQUIRED = ('sizes', 'data', 'detectors', 'sr_pretrain', 'evaluators', 'claims', 'report')
-OPTIONAL = ('prior_architecture', 'priors', 'sr_variants', 'sr_options', 'quick_sr_options',
+OPTIONAL = ('prior_architecture', 'priors', 'sr_data', 'sr_variants', 'sr_options',
+            'quick_sr_options',
             'task_finetunes', 'sr_checkpoints', 'cascade_options', 'device', 'launcher')
 LAUNCHERS = ('none', 'pytorch', 'slurm')
 BUILTIN_METHODS = ('hr', 'bicubic')
@@ -96,6 +98,8 @@ class StudySpec:
             raise AttributeError(key)
         if key in ('device', 'prior_architecture'):
             return self.cfg.get(key)
+        if key == 'sr_data':  # the SR fine-tunes' data: the pre-training's unless given
+            return self.cfg.get(key, self.sr_pretrain.get('data'))
         return self.cfg.get(key, [] if key.endswith('options') else {})
 
     def path_of(self, path: str) -> str:
@@ -237,6 +241,8 @@ class StudySpec:
         if 'convert' not in pre:
             self._need('sr_pretrain.data', pre.get('data'), self.data, 'data stage')
         stages = self.stage_names()
+        if self.sr_variants:
+            self._need('sr_data', self.sr_data, self.data, 'data stage')
         for v, s in self.sr_variants.items():
             self.find_config(f'sr_variants.{v}.config', s['config'])
             if s.get('prior') is not None:

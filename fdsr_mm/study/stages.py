@@ -89,7 +89,7 @@ class Study(StageGraph):
     def given_sr_checkpoint(self, method: str) -> str:
         """An ``sr_checkpoints`` file, or the last checkpoint of a work dir named there."""
         path = self.spec.path_of(self.spec.sr_checkpoints[method]['checkpoint'])
-        if not osp.isdir(path):
+        if osp.isfile(path) or osp.splitext(path)[1] in ('.pth', '.pt'):
             return path
         if self.dry_run:
             return f'<last checkpoint in {path}>'
@@ -234,11 +234,12 @@ class Study(StageGraph):
     def _sr_stages(self, k: int):
         """The SR fine-tunes (and task-driven ones) with training seed ``seed + k``."""
         sfx, seed = (f'_s{k}' if k else ''), self.seed + k
-        data = self.spec.sr_pretrain['data']
+        data = self.spec.sr_data
         for variant, v in self.spec.sr_variants.items():
             if k and not v.get('seeded', True):
                 continue
             deps = [v.get('start_from', SR_PRETRAIN)]
+            deps += [data] if 'convert' in self.spec.sr_pretrain else []  # else through it
             deps += self.prior_deps(v['prior']) if v.get('prior') else []
             params = dict(config=v['config'], iters=self.sizes['ft_iters'],
                           opts=self.sr_options(data), variant=variant, seed=seed)
