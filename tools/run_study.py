@@ -43,6 +43,16 @@ and everything downstream of it, nothing else. Stages run as subprocesses, ``--j
     python tools/run_study.py --seeds 3        # + SR fine-tunes with 3 training seeds
     python tools/run_study.py --quick          # every stage, tiny sizes (CI, <= 3 min)
 
+The paper at scale from the same runner (README, "Run the paper at scale"): COCO 2017, the
+official D-DBPN weights converted, model-zoo detectors, training stages on GPUs:
+
+    python tools/run_study.py configs/study/paper_coco.py --dry-run
+    python tools/run_study.py configs/study/paper_coco.py --launcher pytorch --gpus 8 --jobs 1
+    python tools/run_study.py configs/study/paper_voc.py --launcher slurm --partition P --gpus 16
+    python tools/run_study.py configs/study/paper_coco.py --cfg-options data.coco.root=/data/coco
+
+A dataset or weights file the spec names but no stage makes is checked before any stage starts.
+
 One run per study folder: a second run on the same --out-dir is refused with one line while the
 first (or a stage it started) is alive; stage processes end with the run, even after kill -9 of
 run_study (Linux). A fault the user can fix is one line, ``run_study: error: ...``, exit code 2.

@@ -12,12 +12,10 @@ k's cascades before seed k+1's training.
 import os.path as osp
 import re
 import string
-import time
 from typing import Optional
 
-from fdsr_mm.study.extras import loss_scale_section, seeds_section
 from fdsr_mm.study.launchers import launcher_settings, train_command
-from fdsr_mm.study.report import write_study_report
+from fdsr_mm.study.report_stage import ReportStage
 from fdsr_mm.study.spec import SR_PRETRAIN, StudySpec
 from fdsr_mm.study.stage_graph import Stage, StageGraph
 from fdsr_mm.utils.cli_errors import ToolError
@@ -34,7 +32,7 @@ def fill(template: str, values: dict):
     return template.format(**{n: values[n] for n in names})
 
 
-class Study(StageGraph):
+class Study(StageGraph, ReportStage):
     """The stages of ``spec`` under ``out``.
 
     Args:
@@ -238,7 +236,7 @@ class Study(StageGraph):
         for variant, v in self.spec.sr_variants.items():
             if k and not v.get('seeded', True):
                 continue
-            deps = [v.get('start_from', SR_PRETRAIN)]
+            deps = [self.start_stage(v, k)]
             deps += [data] if 'convert' in self.spec.sr_pretrain else []  # else through it
             deps += self.prior_deps(v['prior']) if v.get('prior') else []
             params = dict(config=v['config'], iters=self.sizes['ft_iters'],
@@ -254,6 +252,13 @@ class Study(StageGraph):
                            fn=self.run_task_finetune,
                            params=dict(config=t['config'], seed=seed, iters=self.sizes['ft_iters']),
                            outputs=[f'sr_{name}{sfx}/last_checkpoint']))
+
+    def start_stage(self, variant: dict, k: int) -> str:
+        """The stage a fine-tune of seed index ``k`` starts from: ``start_from`` (default the
+        pre-training), seed k's run of it when it is a seeded fine-tune."""
+        start = variant.get('start_from', SR_PRETRAIN)
+        base = self.spec.sr_variants.get(start[len('sr_'):]) if start.startswith('sr_') else None
+        return f'{start}_s{k}' if k and base is not None and base.get('seeded', True) else start
 
     def _cascade_stages(self, k: int):
         """Seed 0: the paper's tables; seed k > 0: the seeded methods only, named ``<m>_s<k>``."""
@@ -277,7 +282,7 @@ class Study(StageGraph):
     def run_finetune(self, stage: Stage):
         p = stage.params
         v = self.spec.sr_variants[p['variant']]
-        start = v.get('start_from', SR_PRETRAIN)
+        start = self.start_stage(v, p['seed'] - self.seed)
         start = self.pretrain_checkpoint() if start == SR_PRETRAIN else self.checkpoint(start)
         extra = list(p['opts']) + [f'load_from={start}']
         prior = self.spec.priors.get(v.get('prior'), {})
@@ -333,55 +338,6 @@ class Study(StageGraph):
             cmd += ['--show-dir', osp.join(self.stage_dir(stage.name), 'panels'),
                     '--show-num', str(stage.params['panels'])]
         return cmd + list(self.spec.cascade_options)
-
-    # -- the report ------------------------------------------------------------------------------
-    def fig3_methods(self) -> list:
-        return list(self.spec.report.get('fig3_methods', []))
-
-    def table3_evaluator(self):
-        return next((d for d, e in self.spec.evaluators.items() if e.get('table3')), None)
-
-    def cascade_results(self, det: str, k: int = 0) -> str:
-        return osp.join(self.stage_dir(f'cascade_{det}' + (f'_s{k}' if k else '')),
-                        'results.json')
-
-    def report_arguments(self) -> dict:
-        """What the report stage passes to :func:`write_study_report` and the extra sections."""
-        t3 = self.table3_evaluator()
-        variants = self.spec.sr_variants
-        fig3 = {m: (variants[m]['alpha'], variants[m]['beta']) for m in self.fig3_methods()}
-        names = {d: d for d in self.evaluators}
-        if t3:  # the Table 3 run is named after its detector config in the report
-            names[t3] = osp.splitext(osp.basename(self.spec.det_configs[t3]))[0]
-        return dict(
-            out_dir=self.stage_dir('report'),
-            result_files={d: self.cascade_results(d) for d in self.evaluators if d != t3},
-            fig3_settings=fig3,
-            panels_dir=osp.join(self.stage_dir(f'cascade_{self.evaluators[0]}'), 'panels'),
-            quick=self.quick, table3_file=self.cascade_results(t3) if t3 else None,
-            priors=dict(self.spec.report.get('other_priors', {})),
-            num_resamples=self.sizes['resamples'],
-            loss_scales=[{m: self.stage_dir(f'sr_{m}') for m in fig3 if variants[m].get('prior')},
-                         fig3],
-            seeds=[{d: [self.cascade_results(d, k) for k in range(self.seeds)]
-                    for d in self.evaluators},
-                   {d: self.spec.seeded_methods(d) for d in self.evaluators}, self.seed],
-            comparisons=self.spec.comparisons(names))
-
-    def report(self, stage: Stage):
-        a = self.report_arguments()
-        timings = {n: (self.read_stage(n) or {}).get('seconds') for n in self.stages
-                   if n != 'report'}
-        extras = [loss_scale_section(*a['loss_scales']), seeds_section(*a['seeds'])]
-        texts = {k: self.spec.report[k] for k in ('title', 'description', 'table_methods')
-                 if k in self.spec.report}
-        write_study_report(a['out_dir'], a['result_files'], fig3_settings=a['fig3_settings'],
-                           panels_dir=a['panels_dir'], timings=timings, quick=a['quick'],
-                           total_seconds=time.time() - self.t0, table3_file=a['table3_file'],
-                           priors=a['priors'], num_resamples=a['num_resamples'],
-                           extra_sections=extras, comparisons=a['comparisons'],
-                           seeded_files=a['seeds'][0], **texts)
-        return None
 
     def check_given_files(self) -> None:
         """Every dataset and weights file the spec names but no stage makes exists."""

@@ -199,7 +199,7 @@ def differences_table(rows: Sequence[dict]) -> Dict[str, str]:
 
 
 #: Paper numbers beside the miniature's claims (Table 1-3, Fig. 3; Faster R-CNN unless noted).
-_PAPER = {('hr', 'bicubic'): '37.7 vs 22.3', ('bicubic', 'dbpn'): '26.5 vs 22.3',
+_PAPER = {('bicubic', 'hr'): '37.7 vs 22.3', ('bicubic', 'dbpn'): '26.5 vs 22.3',
           ('dbpn', 'fdsr'): '29.6 vs 26.5', ('dbpn_pretrained', 'fdsr'): '29.6 vs 26.5',
           ('fdsr_a0b1', 'fdsr'): '29.6 vs 27.0'}
 
