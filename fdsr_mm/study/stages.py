@@ -91,7 +91,12 @@ class Study(StageGraph, ReportStage):
             return path
         if self.dry_run:
             return f'<last checkpoint in {path}>'
-        with open(osp.join(path, 'last_checkpoint')) as f:
+        last = osp.join(path, 'last_checkpoint')
+        if not osp.isfile(last):
+            raise ToolError(f'{path} has no last_checkpoint (is its training finished?)',
+                            f'{self.spec.path}: sr_checkpoints.{method}.checkpoint',
+                            'finish that training, or name a checkpoint file')
+        with open(last) as f:
             return f.read().strip()
     def checkpoint(self, name: str) -> str:
         """The last checkpoint of a training stage (mmengine writes its path to last_checkpoint)."""
@@ -346,6 +351,8 @@ class Study(StageGraph, ReportStage):
                 raise ToolError(f'{path} does not exist', f'{self.spec.path}: {key}',
                                 f'put the file there, or point {key} at it (run_study.py '
                                 f'--cfg-options {key}=PATH)')
+        for method in self.spec.sr_checkpoints:  # a work dir: its last checkpoint, now
+            self.given_sr_checkpoint(method)
 
     def run(self) -> int:
         self.check_given_files()

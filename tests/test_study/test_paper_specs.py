@@ -209,7 +209,8 @@ def test_paper_coco_runs_end_to_end_on_tiny_data(paper_runs):
         with open(osp.join(study, f'sr_{variant}', 'stage.log')) as f:
             log = f.read()
         assert f'Load checkpoint from {converted}' in log, variant
-        assert (prior is None) == (ck.get(prior, '-') not in log), variant
+        priors = [ck[p] for p in ('maskrcnn_c4', 'vgg19', 'r50_imagenet') if ck[p] in log]
+        assert priors == ([ck[prior]] if prior else []), variant  # the given weights, or none
     table1 = _results(osp.join(study, 'cascade_faster_rcnn', 'results.json'))
     assert list(table1['methods'])[:7] == ['hr', 'bicubic', 'edsr', 'rcan', 'dbpn_pretrained',
                                            'dbpn', 'fdsr']
@@ -245,3 +246,20 @@ def test_paper_voc_runs_end_to_end_with_two_processes(paper_runs):
     assert len(verdicts) == 5 and {v['family_size'] for v in verdicts} == {5}
     assert osp.isfile(osp.join(study, 'report', 'table3.md'))
     assert not osp.exists(osp.join(study, 'report', 'table1.md'))
+
+
+def test_an_unfinished_work_dir_as_sr_checkpoint_is_one_line(run_study, tmp_path, capsys):
+    for name in ('ssd.pth', 'DBPN_x4.pth'):
+        (tmp_path / name).write_bytes(b'')  # only their existence is checked before a stage
+    (tmp_path / 'fdsr_run').mkdir()
+    out = tmp_path / 'study'
+    code = run_tool('run_study', lambda: run_study.main(
+        [PAPER_VOC, '--out-dir', str(out), '--cfg-options', f'data.voc.root={tmp_path}',
+         f'detectors.ssd300.checkpoint={tmp_path}/ssd.pth',
+         f'sr_pretrain.convert={tmp_path}/DBPN_x4.pth',
+         f'sr_checkpoints.fdsr.checkpoint={tmp_path}/fdsr_run',
+         f'sr_checkpoints.dbpn.checkpoint={tmp_path}/ssd.pth']))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count('\n') == 1
+    assert 'fdsr_run has no last_checkpoint' in err and 'sr_checkpoints.fdsr.checkpoint' in err
+    assert not out.exists()
