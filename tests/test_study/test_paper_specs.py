@@ -91,6 +91,17 @@ def test_launchers_become_torchrun_and_srun(run_study):
     assert stage_command(study, 'cascade_ssd300')[1] == 'tools/cascade_eval.py'
 
 
+def test_the_spec_can_name_the_launcher(run_study, tmp_path):
+    child = tmp_path / 'on_slurm.py'
+    child.write_text(f'_base_ = [{PAPER_COCO!r}]\n'
+                     "launcher = dict(type='slurm', partition='big', gpus=4, gpus_per_node=4)\n")
+    cmd = stage_command(dry_study(run_study, str(child)), 'sr_fdsr')
+    assert cmd[:3] == ['srun', '-p', 'big'] and '--ntasks=4' in cmd
+    # the command line wins over the spec
+    cmd = stage_command(dry_study(run_study, str(child), '--launcher', 'none'), 'sr_fdsr')
+    assert cmd[1] == 'tools/train.py' and '--launcher' not in cmd
+
+
 def test_slurm_without_partition_is_one_line(run_study, capsys):
     code = run_tool('run_study', lambda: run_study.main(
         [PAPER_COCO, '--launcher', 'slurm', '--dry-run', '--out-dir', '/nonexistent/study']))
@@ -263,3 +274,20 @@ def test_an_unfinished_work_dir_as_sr_checkpoint_is_one_line(run_study, tmp_path
     assert code == 2 and err.count('\n') == 1
     assert 'fdsr_run has no last_checkpoint' in err and 'sr_checkpoints.fdsr.checkpoint' in err
     assert not out.exists()
+
+
+def test_a_dataset_without_its_lists_stops_at_its_check(run_study, tmp_path, capsys):
+    for name in ('ssd.pth', 'DBPN_x4.pth', 'fdsr.pth'):
+        (tmp_path / name).write_bytes(b'')
+    out = tmp_path / 'study'
+    code = run_tool('run_study', lambda: run_study.main(
+        [PAPER_VOC, '--out-dir', str(out), '--cfg-options', f'data.voc.root={tmp_path}',
+         f'detectors.ssd300.checkpoint={tmp_path}/ssd.pth',
+         f'sr_pretrain.convert={tmp_path}/DBPN_x4.pth',
+         f'sr_checkpoints.fdsr.checkpoint={tmp_path}/fdsr.pth',
+         f'sr_checkpoints.dbpn.checkpoint={tmp_path}/fdsr.pth']))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count('\n') == 1
+    assert 'VOC2007/ImageSets/Main/trainval.txt does not exist' in err
+    assert 'paper_voc.py: data.voc' in err and 'data.voc.root=PATH' in err
+    assert sorted(os.listdir(out)) == ['.stage_graph.lock', 'voc']  # no other stage started
