@@ -14,11 +14,11 @@ import shutil
 
 import torch
 import torchvision
-from mmagic.registry import MODELS
+from mmagic.models.editors.edsr import EDSRNet
 
-import fdsr_mm  # noqa: F401 - registers RCANNet
 from fdsr_mm.datasets.synthetic_coco import SYNTHETIC_COCO_CLASSES, write_synthetic_coco
 from fdsr_mm.datasets.synthetic_voc import write_synthetic_voc
+from fdsr_mm.models.generators.rcan_net import RCANNet
 from helpers.official_dbpn_reference import OfficialDDBPN
 
 COCO_NAMES = ('person', 'bicycle', 'car', 'motorcycle', 'airplane')
@@ -79,14 +79,14 @@ def make_checkpoints(folder: str, init_detector_checkpoint) -> dict:
     torch.save({k: v for k, v in vgg.items() if k.startswith('features.')}, out['vgg19'])
     out['r50_imagenet'] = osp.join(folder, 'resnet50.pth')
     torch.save(torchvision.models.resnet50().state_dict(), out['r50_imagenet'])
-    edsr = MODELS.build(dict(type='EDSRNet', in_channels=3, out_channels=3, mid_channels=64,
-                             num_blocks=16, upscale_factor=4, res_scale=1,
-                             rgb_mean=[0.4488, 0.4371, 0.4040], rgb_std=[1.0, 1.0, 1.0]))
+    # the classes themselves: a registry build would look in whatever scope is current
+    edsr = EDSRNet(in_channels=3, out_channels=3, mid_channels=64, num_blocks=16,
+                   upscale_factor=4, res_scale=1, rgb_mean=[0.4488, 0.4371, 0.4040],
+                   rgb_std=[1.0, 1.0, 1.0])
     out['edsr'] = osp.join(folder, 'edsr_x4.pth')
     torch.save({'meta': {}, 'state_dict': {f'generator.{k}': v
                                            for k, v in edsr.state_dict().items()}}, out['edsr'])
-    rcan = MODELS.build(dict(type='RCANNet', scale=4, mid_channels=64, num_groups=10,
-                             num_blocks=20, reduction=16))
+    rcan = RCANNet(scale=4, mid_channels=64, num_groups=10, num_blocks=20, reduction=16)
     out['rcan'] = osp.join(folder, 'RCAN_BIX4.pt')
     torch.save(rcan.state_dict(), out['rcan'])
     return out
