@@ -101,24 +101,19 @@ _claims = [('HR > bicubic (the x4 problem)', 'bicubic', 'hr', 0, 1),
            ('D-DBPN > bicubic', 'bicubic', 'dbpn_pretrained', 2, 1),
            ('FDSR > D-DBPN (official, no fine-tune)', 'dbpn_pretrained', 'fdsr', 3, 2),
            ('FDSR > D-DBPN fine-tuned pixel-only (control)', 'dbpn', 'fdsr', 3, None)]
+_table1_fig3 = [  # (claim, a, b, the paper's numbers) on Faster R-CNN R50-FPN
+    ('FDSR > EDSR', 'edsr', 'fdsr', '29.6 vs 26.7'),
+    ('FDSR > RCAN', 'rcan', 'fdsr', '29.6 vs 26.5'),
+    ('mixed (a0.5 b1) > feature-only (a0 b1)', 'fdsr_a0b1', 'fdsr', '29.6 vs 27.0'),
+    ('detector prior > ImageNet VGG19-54 prior', 'fdsr_vgg19', 'fdsr', _fig3),
+    ('detector prior > ImageNet ResNet50-C4 prior', 'fdsr_r50imagenet', 'fdsr', _fig3)]
 claims = {  # the paper has the pixel-only fine-tune on Faster R-CNN R50-FPN only (Fig. 3: 26.5)
     **{f'{e}:{b}>{a}': dict(evaluator=e, text=t, a=a, b=b, metric='AP',
                             paper=(f'{p[i]} vs {p[j]}' if j is not None else
                                    f'{p[i]} vs 26.5' if e == 'faster_rcnn' else ''))
        for e, p in _table2_paper.items() for t, a, b, i, j in _claims},
-    'faster_rcnn:fdsr>edsr': dict(evaluator='faster_rcnn', text='FDSR > EDSR', a='edsr',
-                                  b='fdsr', metric='AP', paper='29.6 vs 26.7'),
-    'faster_rcnn:fdsr>rcan': dict(evaluator='faster_rcnn', text='FDSR > RCAN', a='rcan',
-                                  b='fdsr', metric='AP', paper='29.6 vs 26.5'),
-    'faster_rcnn:fdsr>fdsr_a0b1': dict(
-        evaluator='faster_rcnn', text='mixed (a0.5 b1) > feature-only (a0 b1)', a='fdsr_a0b1',
-        b='fdsr', metric='AP', paper='29.6 vs 27.0'),
-    'faster_rcnn:fdsr>fdsr_vgg19': dict(
-        evaluator='faster_rcnn', text='detector prior > ImageNet VGG19-54 prior',
-        a='fdsr_vgg19', b='fdsr', metric='AP', paper=_fig3),
-    'faster_rcnn:fdsr>fdsr_r50imagenet': dict(
-        evaluator='faster_rcnn', text='detector prior > ImageNet ResNet50-C4 prior',
-        a='fdsr_r50imagenet', b='fdsr', metric='AP', paper=_fig3)}
+    **{f'faster_rcnn:{b}>{a}': dict(evaluator='faster_rcnn', text=t, a=a, b=b, metric='AP',
+                                    paper=p) for t, a, b, p in _table1_fig3}}
 
 report = dict(
     title='FDSR at paper scale: COCO 2017 (Tables 1-2, Fig. 3)',

@@ -259,24 +259,10 @@ def test_paper_voc_runs_end_to_end_with_two_processes(paper_runs):
     assert not osp.exists(osp.join(study, 'report', 'table1.md'))
 
 
-def test_an_unfinished_work_dir_as_sr_checkpoint_is_one_line(run_study, tmp_path, capsys):
-    for name in ('ssd.pth', 'DBPN_x4.pth'):
-        (tmp_path / name).write_bytes(b'')  # only their existence is checked before a stage
-    (tmp_path / 'fdsr_run').mkdir()
-    out = tmp_path / 'study'
-    code = run_tool('run_study', lambda: run_study.main(
-        [PAPER_VOC, '--out-dir', str(out), '--cfg-options', f'data.voc.root={tmp_path}',
-         f'detectors.ssd300.checkpoint={tmp_path}/ssd.pth',
-         f'sr_pretrain.convert={tmp_path}/DBPN_x4.pth',
-         f'sr_checkpoints.fdsr.checkpoint={tmp_path}/fdsr_run',
-         f'sr_checkpoints.dbpn.checkpoint={tmp_path}/ssd.pth']))
-    err = capsys.readouterr().err
-    assert code == 2 and err.count('\n') == 1
-    assert 'fdsr_run has no last_checkpoint' in err and 'sr_checkpoints.fdsr.checkpoint' in err
-    assert not out.exists()
-
-
-def test_a_dataset_without_its_lists_stops_at_its_check(run_study, tmp_path, capsys):
+def _run_voc_on_placeholders(run_study, tmp_path, capsys, fdsr: str):
+    """paper_voc with every given file an empty placeholder under ``tmp_path`` (only their
+    existence is checked before a stage) and ``fdsr`` as the FDSR checkpoint; (exit code,
+    stderr, study folder)."""
     for name in ('ssd.pth', 'DBPN_x4.pth', 'fdsr.pth'):
         (tmp_path / name).write_bytes(b'')
     out = tmp_path / 'study'
@@ -284,9 +270,21 @@ def test_a_dataset_without_its_lists_stops_at_its_check(run_study, tmp_path, cap
         [PAPER_VOC, '--out-dir', str(out), '--cfg-options', f'data.voc.root={tmp_path}',
          f'detectors.ssd300.checkpoint={tmp_path}/ssd.pth',
          f'sr_pretrain.convert={tmp_path}/DBPN_x4.pth',
-         f'sr_checkpoints.fdsr.checkpoint={tmp_path}/fdsr.pth',
+         f'sr_checkpoints.fdsr.checkpoint={tmp_path}/{fdsr}',
          f'sr_checkpoints.dbpn.checkpoint={tmp_path}/fdsr.pth']))
-    err = capsys.readouterr().err
+    return code, capsys.readouterr().err, out
+
+
+def test_an_unfinished_work_dir_as_sr_checkpoint_is_one_line(run_study, tmp_path, capsys):
+    (tmp_path / 'fdsr_run').mkdir()
+    code, err, out = _run_voc_on_placeholders(run_study, tmp_path, capsys, 'fdsr_run')
+    assert code == 2 and err.count('\n') == 1
+    assert 'fdsr_run has no last_checkpoint' in err and 'sr_checkpoints.fdsr.checkpoint' in err
+    assert not out.exists()
+
+
+def test_a_dataset_without_its_lists_stops_at_its_check(run_study, tmp_path, capsys):
+    code, err, out = _run_voc_on_placeholders(run_study, tmp_path, capsys, 'fdsr.pth')
     assert code == 2 and err.count('\n') == 1
     assert 'VOC2007/ImageSets/Main/trainval.txt does not exist' in err
     assert 'paper_voc.py: data.voc' in err and 'data.voc.root=PATH' in err
