@@ -160,12 +160,14 @@ class StageGraph:
         out: The folder holding one sub-folder per stage.
         jobs: Stages run at the same time; subprocesses get 1 torch thread each when > 1.
         cwd: Working directory of the stage commands.
-        exclusive_prefix: Stages whose names start with it never run at the same time.
+        exclusive_prefix: Stages whose names start with it never run at the same time...
+        exclusive_group: ...unless this maps their names to different groups (None: one group).
     """
 
-    def __init__(self, out: str, jobs: int = 2, cwd: str = '.', exclusive_prefix: str = ''):
+    def __init__(self, out: str, jobs: int = 2, cwd: str = '.', exclusive_prefix: str = '',
+                 exclusive_group: Optional[Callable[[str], str]] = None):
         self.out, self.jobs, self.cwd = out, max(1, jobs), cwd
-        self.exclusive_prefix = exclusive_prefix
+        self.exclusive_prefix, self.exclusive_group = exclusive_prefix, exclusive_group
         self.t0 = time.time()
         self.stages: Dict[str, Stage] = {}
         self._digests: Dict[str, str] = {}
@@ -230,7 +232,10 @@ class StageGraph:
         if len(running) >= self.jobs:
             return False
         ex = self.exclusive_prefix
-        return not (ex and name.startswith(ex) and any(r.startswith(ex) for r in running))
+        if not (ex and name.startswith(ex)):
+            return True
+        group = self.exclusive_group or (lambda n: '')
+        return not any(r.startswith(ex) and group(r) == group(name) for r in running)
 
     def _start(self, stage: Stage, running: dict, done: set) -> None:
         inputs = self.inputs_key(stage)

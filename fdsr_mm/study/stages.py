@@ -52,8 +52,10 @@ class Study(StageGraph, ReportStage):
     def __init__(self, spec: StudySpec, out: str, python: str, quick: bool = False, seed: int = 0,
                  seeds: int = 1, jobs: int = 2, dry_run: bool = False,
                  launcher: Optional[dict] = None, device: Optional[str] = None):
-        # one cascade at a time: the next one reuses the SR images the first one cached
-        super().__init__(out, jobs, spec.root, exclusive_prefix='cascade_')
+        # one cascade at a time per image set: the next one reuses the SR images the first one
+        # cached; cascades of different data (the VOC one beside the COCO ones) run side by side
+        super().__init__(out, jobs, spec.root, exclusive_prefix='cascade_',
+                         exclusive_group=self.cascade_data)
         self.spec, self.python, self.quick, self.seed, self.seeds = spec, python, quick, seed, seeds
         self.dry_run = dry_run
         self.launcher = launcher_settings(spec.launcher, **(launcher or {}))
@@ -69,6 +71,11 @@ class Study(StageGraph, ReportStage):
     def data_dir(self, data: str) -> str:
         d = self.spec.data[data]
         return self.spec.path_of(d['root']) if 'root' in d else osp.join(self.out, d['folder'])
+
+    def cascade_data(self, stage_name: str) -> str:
+        """The data stage a ``cascade_<evaluator>[_s<k>]`` stage evaluates on."""
+        det = re.sub(r'_s\d+$', '', stage_name[len('cascade_'):])
+        return self.spec.detectors[det]['data']
 
     def detector_checkpoint(self, det: str) -> str:
         """A detector's weights: the given file, or the last checkpoint of its training stage."""

@@ -128,3 +128,14 @@ def test_a_fine_tune_of_a_fine_tune_starts_from_the_same_seed(run_study, tmp_pat
                      "fdsr_a05b2=dict(start_from='sr_fdsr'))\n")
     study = study_of(run_study, str(child), '--seeds', '2')
     assert study.stages['sr_fdsr_a05b2_s1'].deps[0] == 'sr_fdsr'
+
+
+def test_cascades_wait_for_each_other_only_on_the_same_data(run_study):
+    study = study_of(run_study, '--seeds', '2')
+    running = {'cascade_faster_rcnn': None}
+    assert not study._may_start('cascade_retinanet', running)  # same images: the SR cache
+    assert not study._may_start('cascade_retinanet_s1', running)
+    assert study._may_start('cascade_ssd', running)  # VOC-format data: side by side
+    assert study._may_start('sr_fdsr', running)
+    assert not study._may_start('cascade_ssd', {'cascade_ssd_s1': None})
+    assert not study._may_start('cascade_ssd', {'cascade_faster_rcnn': None, 'sr_dbpn': None})
