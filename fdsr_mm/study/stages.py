@@ -24,6 +24,12 @@ LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 CONVERTED = 'dbpn_official_converted.pth'
 
 
+def read_last_checkpoint(work_dir: str) -> str:
+    """The checkpoint an mmengine work dir's ``last_checkpoint`` names."""
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
 def fill(template: str, values: dict):
     """``template`` with ``{name}`` replaced from ``values``; None when a named value is None."""
     names = [f for _, f, _, _ in string.Formatter().parse(template) if f]
@@ -103,14 +109,13 @@ class Study(StageGraph, ReportStage):
             raise ToolError(f'{path} has no last_checkpoint (is its training finished?)',
                             f'{self.spec.path}: sr_checkpoints.{method}.checkpoint',
                             'finish that training, or name a checkpoint file')
-        with open(last) as f:
-            return f.read().strip()
+        return read_last_checkpoint(path)
+
     def checkpoint(self, name: str) -> str:
         """The last checkpoint of a training stage (mmengine writes its path to last_checkpoint)."""
         if self.dry_run:
             return f'<last checkpoint of {name}>'
-        with open(osp.join(self.stage_dir(name), 'last_checkpoint')) as f:
-            return f.read().strip()
+        return read_last_checkpoint(self.stage_dir(name))
 
     def options(self, templates, data: str) -> list:
         out = []
