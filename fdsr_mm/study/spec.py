@@ -255,6 +255,18 @@ class StudySpec:
                        'detector')
         for m, s in self.sr_checkpoints.items():
             self.find_config(f'sr_checkpoints.{m}.config', s['config'])
+        self._check_unique_methods()
+
+    def _check_unique_methods(self) -> None:
+        """One SR method per name: a name in two tables would silently score one of them."""
+        where = {'built-in': BUILTIN_METHODS, 'sr_pretrain.method': [self.sr_pretrain['method']],
+                 'sr_variants': self.sr_variants, 'task_finetunes': self.task_finetunes,
+                 'sr_checkpoints': self.sr_checkpoints}
+        for m in self.methods():
+            keys = [k for k, names in where.items() if m in names]
+            if len(keys) > 1:
+                self.fail(f'{keys[-1]}.{m}', f'the method name {m!r} is also in {keys[0]}',
+                          'give each SR method its own name')
 
     def _check_evaluators(self) -> None:
         if not self.evaluators:

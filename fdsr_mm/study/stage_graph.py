@@ -7,7 +7,9 @@ as their dependencies finish, ``jobs`` at a time, and records each finished stag
 the same inputs (its parameters, its command and its dependencies' fingerprints) and whose outputs
 exist is skipped; deleting a stage folder recomputes it and everything downstream, nothing else.
 Config files (``configs/...``) named in a stage's command or parameters count by their resolved
-content.
+content; files from outside the study a stage reads (``Stage.reads``: a dataset's annotations, a
+model-zoo checkpoint) count by their size and modification time, so replacing one reruns the
+stages that read it.
 
 One run per folder: :meth:`StageGraph.run` holds an exclusive lock on ``<out>/.stage_graph.lock``
 (``flock``, released by the kernel however the run ends) and a second run on the same folder is
@@ -144,13 +146,24 @@ class Stage:
             work itself when ``in_process``.
         params: Settings that, when changed, make the stage rerun.
         outputs: Files (relative to ``out`` or absolute) that must exist for a skip.
+        reads: Files no stage makes that the stage reads (absolute paths), or a callable giving
+            them once the run starts; a change of one (size, modification time) reruns it.
     """
 
     def __init__(self, name, deps=(), cmd=None, fn=None, params=None, outputs=(),
-                 in_process=False):
+                 in_process=False, reads=()):
         self.name, self.deps, self.cmd, self.fn = name, tuple(deps), cmd, fn
         self.params, self.outputs = params or {}, tuple(outputs)
-        self.in_process = in_process
+        self.in_process, self.reads = in_process, reads
+
+
+def file_identity(path: str) -> Optional[list]:
+    """``[size, mtime_ns]`` of a file, None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
 
 
 class StageGraph:
@@ -197,8 +210,12 @@ class StageGraph:
         configs = sorted({c for c in list(stage.cmd or []) + list(_strings(stage.params))
                           if c.endswith('.py') and c.startswith('configs/')
                           and osp.isfile(osp.join(self.cwd, c))})
-        return _hash(dict(params=stage.params, cmd=stage.cmd, deps=deps,
-                          configs={c: self.config_digest(c) for c in configs}))
+        key = dict(params=stage.params, cmd=stage.cmd, deps=deps,
+                   configs={c: self.config_digest(c) for c in configs})
+        reads = stage.reads() if callable(stage.reads) else stage.reads
+        if reads:  # (absent otherwise: the records of earlier runs stay valid)
+            key['reads'] = {p: file_identity(p) for p in sorted(reads)}
+        return _hash(key)
 
     def config_digest(self, path: str) -> str:
         """Hash of a config as mmengine resolves it (its ``_base_`` files included), so that

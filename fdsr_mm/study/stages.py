@@ -9,6 +9,7 @@ and task-driven fine-tunes (``sr_<name>``), the cascades (``cascade_<evaluator>`
 order is start order: the priors and the SR pre-training first (the fine-tunes wait for them), seed
 k's cascades before seed k+1's training.
 """
+import functools
 import os.path as osp
 import re
 import string
@@ -91,6 +92,16 @@ class Study(StageGraph, ReportStage):
     def detector_deps(self, det: str) -> list:
         return [f'det_{det}'] if self.spec.trained(det) else []
 
+    def detector_reads(self, det: str) -> list:
+        """The given weights file of a detector no stage trains (its stage reads it)."""
+        return [] if self.spec.trained(det) else [self.detector_checkpoint(det)]
+
+    def prior_reads(self, prior: str) -> list:
+        p = self.spec.priors[prior]
+        if 'checkpoint' in p:
+            return [self.spec.path_of(p['checkpoint'])]
+        return self.detector_reads(p['detector']) if 'detector' in p else []
+
     def pretrain_checkpoint(self) -> str:
         """The SR pre-training's weights (trained here, or the converted official file)."""
         if 'convert' in self.spec.sr_pretrain:
@@ -171,14 +182,17 @@ class Study(StageGraph, ReportStage):
         for name, d in self.spec.data.items():
             root = self.data_dir(name)
             outputs = [f'{root}/{o}' for o in d['outputs']]
+            # a dataset where it is: its annotations (and checked lists) are read, not made
+            reads = [f'{root}/{d["ann_file"]}'] if 'root' in d and d.get('ann_file') else []
             if 'tool' not in d:
                 self.add(Stage(name, fn=self.check_data, params=dict(root=root),
-                               outputs=outputs, in_process=True))
+                               outputs=outputs, in_process=True, reads=reads + outputs))
                 continue
             args = [a for a in (fill(t, self.sizes) for t in d.get('args', [])) if a is not None]
             self.add(Stage(name, cmd=[self.python, d['tool'], root, *args, '--seed',
                                       str(self.seed)],
-                           params=dict(self.sizes, seed=self.seed), outputs=outputs))
+                           params=dict(self.sizes, seed=self.seed), outputs=outputs,
+                           reads=reads))
 
     def check_data(self, stage: Stage):
         for path in stage.outputs:
@@ -206,7 +220,7 @@ class Study(StageGraph, ReportStage):
             self.add(Stage(SR_PRETRAIN, cmd=[
                 self.python, 'tools/convert_dbpn_official.py', spec.path_of(pre['convert']),
                 self.pretrain_checkpoint(), '--config', pre['config']],
-                outputs=[f'{SR_PRETRAIN}/{CONVERTED}']))
+                outputs=[f'{SR_PRETRAIN}/{CONVERTED}'], reads=[spec.path_of(pre['convert'])]))
         else:
             self.add(Stage(SR_PRETRAIN, deps=[pre['data']], cmd=self.train_cmd(
                 pre['config'], self.stage_dir(SR_PRETRAIN), self.iters(pre['iters']),
@@ -261,14 +275,16 @@ class Study(StageGraph, ReportStage):
             if v.get('cfg_options'):
                 params['cfg_options'] = list(v['cfg_options'])
             self.add(Stage(f'sr_{variant}{sfx}', deps=deps, fn=self.run_finetune, params=params,
-                           outputs=[f'sr_{variant}{sfx}/last_checkpoint']))
+                           outputs=[f'sr_{variant}{sfx}/last_checkpoint'],
+                           reads=self.prior_reads(v['prior']) if v.get('prior') else []))
         for name, t in self.spec.task_finetunes.items():
             det_data = self.spec.detectors[t['detector']]['data']
             self.add(Stage(f'sr_{name}{sfx}',
                            deps=[SR_PRETRAIN, *self.detector_deps(t['detector']), det_data],
                            fn=self.run_task_finetune,
                            params=dict(config=t['config'], seed=seed, iters=self.sizes['ft_iters']),
-                           outputs=[f'sr_{name}{sfx}/last_checkpoint']))
+                           outputs=[f'sr_{name}{sfx}/last_checkpoint'],
+                           reads=self.detector_reads(t['detector'])))
 
     def start_stage(self, variant: dict, k: int) -> str:
         """The stage a fine-tune of seed index ``k`` starts from: ``start_from`` (default the
@@ -293,7 +309,14 @@ class Study(StageGraph, ReportStage):
             self.add(Stage(f'cascade_{det}{sfx}', deps=deps, fn=self.run_cascade,
                            params=dict(det=det, methods=methods, panels=panels,
                                        detector_config=self.spec.det_configs[det]),
-                           outputs=[f'cascade_{det}{sfx}/results.json']))
+                           outputs=[f'cascade_{det}{sfx}/results.json'],
+                           reads=functools.partial(self.cascade_reads, det, methods)))
+
+    def cascade_reads(self, det: str, methods) -> list:
+        """The given files a cascade reads: its detector's weights, the SR models trained
+        elsewhere (a work dir's current last checkpoint: resolved when the run starts)."""
+        return self.detector_reads(det) + [self.given_sr_checkpoint(m) for m in methods
+                                           if m in self.spec.sr_checkpoints]
 
     # -- commands built once the dependencies exist ------------------------------------------------
     def run_finetune(self, stage: Stage):

@@ -289,3 +289,37 @@ def test_a_dataset_without_its_lists_stops_at_its_check(run_study, tmp_path, cap
     assert 'VOC2007/ImageSets/Main/trainval.txt does not exist' in err
     assert 'paper_voc.py: data.voc' in err and 'data.voc.root=PATH' in err
     assert sorted(os.listdir(out)) == ['.stage_graph.lock', 'voc']  # no other stage started
+
+
+def test_a_replaced_given_file_reruns_the_stages_that_read_it(run_study, tmp_path):
+    """A model-zoo file or an SR model trained elsewhere replaced at the same path must not leave
+    a finished cascade 'up to date' (exit 0 with the old file's results)."""
+    for name in ('ssd.pth', 'DBPN_x4.pth', 'fdsr.pth', 'dbpn.pth'):
+        (tmp_path / name).write_bytes(b'one')
+    study = run_study.build_study(run_study.parse_args(
+        [PAPER_VOC, '--out-dir', str(tmp_path / 'study'), '--cfg-options',
+         f'data.voc.root={tmp_path}', f'detectors.ssd300.checkpoint={tmp_path}/ssd.pth',
+         f'sr_pretrain.convert={tmp_path}/DBPN_x4.pth',
+         f'sr_checkpoints.fdsr.checkpoint={tmp_path}/fdsr.pth',
+         f'sr_checkpoints.dbpn.checkpoint={tmp_path}/dbpn.pth']))
+    names = ('voc', 'sr_pretrain', 'sr_tdsr', 'cascade_ssd300', 'report')
+    before = {n: study.inputs_key(study.stages[n]) for n in names}
+    (tmp_path / 'ssd.pth').write_bytes(b'other weights')
+    (tmp_path / 'fdsr.pth').write_bytes(b'other weights')
+    after = {n: study.inputs_key(study.stages[n]) for n in names}
+    assert [n for n in names if before[n] != after[n]] == ['sr_tdsr', 'cascade_ssd300']
+    (tmp_path / 'DBPN_x4.pth').write_bytes(b'other weights')
+    assert study.inputs_key(study.stages['sr_pretrain']) != before['sr_pretrain']
+
+
+@pytest.mark.parametrize('name,other', [('tdsr', 'task_finetunes'), ('hr', 'built-in'),
+                                         ('dbpn_pretrained', 'sr_pretrain.method')])
+def test_one_method_name_in_two_tables_is_refused(run_study, capsys, name, other):
+    code = run_tool('run_study', lambda: run_study.main(
+        [PAPER_VOC, '--dry-run', '--out-dir', '/nonexistent/study', '--cfg-options',
+         f'sr_checkpoints.{name}.config=configs/fdsr_x4.py',
+         f'sr_checkpoints.{name}.checkpoint=x.pth']))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count('\n') == 1
+    assert f"the method name '{name}' is also in {other}" in err
+    assert f'paper_voc.py: sr_checkpoints.{name})' in err
