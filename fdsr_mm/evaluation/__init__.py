@@ -3,6 +3,7 @@ paired bootstrap, paper tables, drawings, and the metrics registered in MMDetect
 ``METRICS`` (crop accuracy, COCO with HR areas on LR sets, VOC per-image dumps)."""
 from fdsr_mm.evaluation.crop_accuracy import CropAccuracy
 from fdsr_mm.evaluation.hr_area_coco_metric import HRAreaCocoMetric
+from fdsr_mm.evaluation.fsim_maps import ReferenceMaps, fsim_pair
 from fdsr_mm.evaluation.image_quality import (IQ_METRICS, fsim, image_quality, mean_metric,
                                               psnr_rgb, psnr_y, ssim_rgb)
 from fdsr_mm.evaluation.tables import (load_results, merge_tables, table1, table2, table3,
@@ -10,7 +11,7 @@ from fdsr_mm.evaluation.tables import (load_results, merge_tables, table1, table
 from fdsr_mm.evaluation.voc_per_image import DumpVOCPerImage
 
 __all__ = [
-    'CropAccuracy', 'HRAreaCocoMetric', 'IQ_METRICS', 'fsim', 'image_quality', 'mean_metric',
-    'psnr_rgb', 'psnr_y', 'ssim_rgb', 'load_results', 'merge_tables', 'table1', 'table2',
-    'table3', 'write_tables', 'DumpVOCPerImage'
+    'CropAccuracy', 'HRAreaCocoMetric', 'IQ_METRICS', 'ReferenceMaps', 'fsim', 'fsim_pair',
+    'image_quality', 'mean_metric', 'psnr_rgb', 'psnr_y', 'ssim_rgb', 'load_results',
+    'merge_tables', 'table1', 'table2', 'table3', 'write_tables', 'DumpVOCPerImage'
 ]

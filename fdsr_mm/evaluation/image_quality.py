@@ -5,12 +5,15 @@ the same size (the SR result quantised to uint8, the mod-cropped HR image). PSNR
 MMagic's functions (``mmagic.evaluation.metrics.psnr`` / ``ssim``: [0, 255] range, ``crop_border``
 pixels shaved on every side, Y = ITU-R BT.601 luma of MMagic's ``rgb2ycbcr``), i.e. the numbers an
 MMagic ``PSNR``/``SSIM`` metric reports with ``crop_border=scale``. FSIM (luminance, the YIQ ``Y``
-channel) and FSIMc (with the chromatic I, Q channels) are ``piq.fsim`` on the same shaved images.
+channel) and FSIMc (with the chromatic I, Q channels) are ``piq.fsim`` on the same shaved images;
+:func:`image_quality` gets both from one pass of piq's own steps
+(:func:`fdsr_mm.evaluation.fsim_maps.fsim_pair`, equal to the two ``piq.fsim`` calls bit for bit),
+with the HR image's maps reused across SR results when given a ``reference`` store.
 
 PSNR of identical images is ``inf`` (MSE 0); means over images containing an ``inf`` are ``inf``.
 """
 import math
-from typing import Dict, Iterable, Sequence
+from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 import piq
@@ -18,6 +21,8 @@ import torch
 
 from mmagic.evaluation.metrics import psnr as mmagic_psnr
 from mmagic.evaluation.metrics import ssim as mmagic_ssim
+
+from fdsr_mm.evaluation.fsim_maps import ReferenceMaps, fsim_pair, piq_input
 
 #: Metric names, in table order.
 IQ_METRICS = ('psnr', 'psnr_y', 'ssim', 'fsim', 'fsimc')
@@ -31,14 +36,6 @@ def _check_pair(sr: np.ndarray, hr: np.ndarray) -> None:
     if sr.shape != hr.shape:
         raise ValueError(f'SR {sr.shape} and HR {hr.shape} differ in size: the SR result must '
                          'have the size of the mod-cropped HR image.')
-
-
-def _shave(img: np.ndarray, shave: int) -> np.ndarray:
-    if shave <= 0:
-        return img
-    if min(img.shape[:2]) <= 2 * shave:
-        raise ValueError(f'Image of {img.shape[:2]} is too small to shave {shave} px per side.')
-    return img[shave:-shave, shave:-shave]
 
 
 def psnr_rgb(sr: np.ndarray, hr: np.ndarray, shave: int = 0) -> float:
@@ -84,14 +81,15 @@ def fsim(sr: np.ndarray, hr: np.ndarray, shave: int = 0, chromatic: bool = False
         float: Similarity, 1.0 for identical images.
     """
     _check_pair(sr, hr)
-    x, y = (torch.from_numpy(np.ascontiguousarray(_shave(im, shave))).permute(2, 0, 1)[None]
-            .to(device).float().div(255) for im in (sr, hr))
+    x, y = piq_input(sr, shave, device), piq_input(hr, shave, device)
     with torch.no_grad():
         return float(piq.fsim(x, y, data_range=1., chromatic=chromatic))
 
 
 def image_quality(sr: np.ndarray, hr: np.ndarray, shave: int = 0,
-                  metrics: Sequence[str] = IQ_METRICS, device: str = 'cpu') -> Dict[str, float]:
+                  metrics: Sequence[str] = IQ_METRICS, device: str = 'cpu',
+                  reference: Optional[ReferenceMaps] = None,
+                  key: Optional[str] = None) -> Dict[str, float]:
     """The requested metrics of one SR/HR pair.
 
     Args:
@@ -99,6 +97,8 @@ def image_quality(sr: np.ndarray, hr: np.ndarray, shave: int = 0,
         shave: Pixels ignored on each border (``scale`` in the FDSR protocol).
         metrics: Names from :data:`IQ_METRICS`.
         device: Device of the FSIM computations (PSNR/SSIM are MMagic's NumPy functions).
+        reference, key: A store of HR images' FSIM maps and the name of ``hr``'s content in it
+            (a file name carrying a content hash), to reuse them across SR results.
 
     Returns:
         dict: ``{name: value}``.
@@ -110,7 +110,14 @@ def image_quality(sr: np.ndarray, hr: np.ndarray, shave: int = 0,
     if unknown:
         raise ValueError(f'Unknown image-quality metrics {sorted(unknown)}; '
                          f'choose from {IQ_METRICS}.')
-    return {name: funcs[name](sr, hr, shave) for name in metrics}
+    out = {}
+    if 'fsim' in metrics or 'fsimc' in metrics:  # one pass gives both
+        _check_pair(sr, hr)
+        out['fsim'], out['fsimc'] = fsim_pair(sr, hr, shave, device, reference, key)
+    for name in metrics:
+        if name not in out:
+            out[name] = funcs[name](sr, hr, shave)
+    return {name: out[name] for name in metrics}
 
 
 def mean_metric(values: Iterable[float]) -> float:

@@ -29,6 +29,7 @@ from mmengine.runner import Runner
 
 from fdsr_mm.datasets.transforms.degradations import DEGRADATIONS
 from fdsr_mm.evaluation.cascade_intervals import cascade_intervals, interval_pairs
+from fdsr_mm.evaluation.fsim_maps import ReferenceMaps
 from fdsr_mm.evaluation.tables import write_tables
 from fdsr_mm.evaluation.visualize import dataset_classes, write_panels
 from fdsr_mm.utils.checkpoints.detector import where_to_get_checkpoint
@@ -221,7 +222,7 @@ def _refuse_size_mismatch(mismatch: List[dict], num_images: int, ds_cfg) -> None
 
 
 def _prepare(setup: Setup, images: Images, detector: Detector, generators: dict,
-             first: Optional[SRMethod]) -> Tuple[dict, float]:
+             first: Optional[SRMethod], reference: ReferenceMaps) -> Tuple[dict, float]:
     """HR preparation (hidden behind the ``first`` SR method) and the run's image index.
 
     Returns: ``prepare_hr``'s dict (images the detector cannot take added to ``failed`` and
@@ -232,7 +233,7 @@ def _prepare(setup: Setup, images: Images, detector: Detector, generators: dict,
     if first is not None:
         early_sr_s = prepare_and_super_resolve(first, data_list, images.prep_dir,
                                                images.img_root, o, detector.device,
-                                               generators.get(first.name))
+                                               generators.get(first.name), reference)
     prep = prepare_hr(data_list, images.prep_dir, o.scale, o.hr_size, images.img_root,
                       o.progress)
     _refuse_size_mismatch(prep.pop('size_mismatch'), len(data_list), setup.ds_cfg)
@@ -253,14 +254,15 @@ def sr_pass(setup: Setup, images: Images, detector: Detector,
     # it super-resolves each HR image as soon as it is prepared (hides the preparation)
     first = next((m for m in setup.methods if m.kind != 'hr'), None)
     t0 = time.perf_counter()
-    prep, early_sr_s = _prepare(setup, images, detector, generators, first)
+    reference = ReferenceMaps()  # each HR image's FSIM maps, computed once for all methods
+    prep, early_sr_s = _prepare(setup, images, detector, generators, first, reference)
     prepare_hr_s = time.perf_counter() - t0 - early_sr_s
     eval_dir = osp.join(setup.out_dir, 'eval_inputs')
     check_writable(eval_dir, 'results folder', '--out-dir')
     index_file = osp.join(eval_dir, f'index.{detector.rank}.json')
     atomic_write_text(index_file, json.dumps(prep['index']))
     methods = {m.name: super_resolve_method(m, prep['index'], images.prep_dir, setup.opts,
-                                            detector.device, generators.get(m.name))
+                                            detector.device, generators.get(m.name), reference)
                for m in setup.methods}
     if first is not None:
         methods[first.name]['sr_seconds'] += early_sr_s

@@ -8,7 +8,8 @@ Results are cached as uint8 RGB PNG under ``<prep_dir>/<method key>/`` (the key 
 degradation and a model's tiling; file names carry the source file's content hash) with their
 PSNR (RGB, Y), SSIM, FSIM, FSIMc against the mod-cropped HR (``shave = scale``) in
 ``iq.rank<r>.jsonl``. Cached images are not recomputed; metrics a rerun asks for and the cache
-lacks are computed from the cached images.
+lacks are computed from the cached images. A run's methods share one
+:class:`~fdsr_mm.evaluation.fsim_maps.ReferenceMaps`: each HR image's FSIM maps are computed once.
 """
 import os
 import os.path as osp
@@ -23,6 +24,7 @@ from mmengine.dist import barrier, get_dist_info
 from fdsr_mm.apis.super_resolve import super_resolve_image
 from fdsr_mm.models.generators.tiled_inference import declared_receptive_field, default_tile_pad
 from fdsr_mm.datasets.transforms.degradations import degradation_key, degrade
+from fdsr_mm.evaluation.fsim_maps import ReferenceMaps
 from fdsr_mm.evaluation.image_quality import image_quality, mean_metric
 from fdsr_mm.utils.cli_errors import format_error
 from fdsr_mm.apis.cascade.cache_io import ordered_map, progress_bar, read_png, shard
@@ -96,12 +98,14 @@ def _upsample(method: SRMethod, generator, lr: np.ndarray, opts: CascadeOptions,
 
 
 def super_resolve_items(method: SRMethod, items, num: int, image_dir: str, opts: CascadeOptions,
-                        device: str, title: str, generator=None) -> float:
+                        device: str, title: str, generator=None,
+                        reference: Optional[ReferenceMaps] = None) -> float:
     """Super-resolve ``items`` (``(file, hr, lr)``, e.g. prefetched) and cache the results.
 
-    The SR forward runs here; the PNG write, the image-quality metrics and the log line of each
-    result run in a writer thread while the next image is super-resolved. An item ``(None, ...)``
-    only advances the progress bar. Returns the seconds spent in SR forwards.
+    The SR forward runs here; the PNG write, the image-quality metrics (HR maps from
+    ``reference`` when given) and the log line of each result run in a writer thread while the
+    next image is super-resolved. An item ``(None, ...)`` only advances the progress bar.
+    Returns the seconds spent in SR forwards.
     """
     rank, _ = get_dist_info()
     os.makedirs(image_dir, exist_ok=True)
@@ -113,7 +117,8 @@ def super_resolve_items(method: SRMethod, items, num: int, image_dir: str, opts:
     def finish(file, sr, hr):
         write_png(osp.join(image_dir, file), sr)
         append_jsonl(log, dict(file=file, **image_quality(
-            sr, hr, shave=opts.scale, metrics=opts.iq_metrics, device=device)))
+            sr, hr, shave=opts.scale, metrics=opts.iq_metrics, device=device,
+            reference=reference, key=file)))
 
     sr_seconds, pending = 0.0, deque()
     with ThreadPoolExecutor(max_workers=1) as writer:
@@ -141,7 +146,7 @@ def super_resolve_items(method: SRMethod, items, num: int, image_dir: str, opts:
 
 def prepare_and_super_resolve(method: SRMethod, data_list: List[dict], prep_dir: str,
                               img_root: str, opts: CascadeOptions, device: str,
-                              generator=None) -> float:
+                              generator=None, reference: Optional[ReferenceMaps] = None) -> float:
     """Prepare this rank's unprepared HR images and super-resolve each one as soon as it is ready.
 
     The first SR method of a run so hides the HR preparation (decode, checks, mod-crop, PNG
@@ -166,11 +171,12 @@ def prepare_and_super_resolve(method: SRMethod, data_list: List[dict], prep_dir:
 
     return super_resolve_items(
         method, items(), len(todo), image_dir, opts, device,
-        f'Preparing x{opts.scale} HR images + SR pass: {method.name}', generator)
+        f'Preparing x{opts.scale} HR images + SR pass: {method.name}', generator, reference)
 
 
 def _complete_metrics(entries: List[dict], done: Dict[str, dict], image_dir: str, prep_dir: str,
-                      opts: CascadeOptions, device: str) -> None:
+                      opts: CascadeOptions, device: str,
+                      reference: Optional[ReferenceMaps] = None) -> None:
     """Compute the requested metrics the cache lacks for already super-resolved images."""
     rank, _ = get_dist_info()
     log = osp.join(image_dir, f'iq.rank{rank}.jsonl')
@@ -179,7 +185,8 @@ def _complete_metrics(entries: List[dict], done: Dict[str, dict], image_dir: str
         sr = read_png(osp.join(image_dir, e['file']))
         hr = read_png(osp.join(prep_dir, 'hr', e['file']))
         append_jsonl(log, dict(file=e['file'], **image_quality(
-            sr, hr, shave=opts.scale, metrics=missing, device=device)))
+            sr, hr, shave=opts.scale, metrics=missing, device=device, reference=reference,
+            key=e['file'])))
 
 
 def _split_todo(index: Dict[str, dict], done: Dict[str, dict], image_dir: str,
@@ -196,7 +203,8 @@ def _split_todo(index: Dict[str, dict], done: Dict[str, dict], image_dir: str,
 
 
 def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str,
-                         opts: CascadeOptions, device: str, generator=None) -> dict:
+                         opts: CascadeOptions, device: str, generator=None,
+                         reference: Optional[ReferenceMaps] = None) -> dict:
     """SR pass for one method: cache SR images and their image-quality metrics (resumable).
 
     Args:
@@ -206,6 +214,7 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
         opts: Scale, image-quality metrics, tiling, progress.
         device: The SR device.
         generator: The method's built generator (built here from its checkpoint when None).
+        reference: HR images' FSIM maps shared by the run's methods (None: computed here).
 
     Returns:
         dict: ``image_dir`` (the cached images), ``iq`` ({metric: mean over images}),
@@ -230,8 +239,8 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
     with ThreadPoolExecutor(max_workers=1) as reader:
         sr_seconds = super_resolve_items(
             method, ordered_map(reader, load, todo, 2), len(todo), image_dir, opts, device,
-            f'SR pass: {method.name}', generator)
-    _complete_metrics(incomplete, cached, image_dir, prep_dir, opts, device)
+            f'SR pass: {method.name}', generator, reference)
+    _complete_metrics(incomplete, cached, image_dir, prep_dir, opts, device, reference)
     barrier()
     done = read_jsonl(pattern)
     files = [e['file'] for e in index.values()]
