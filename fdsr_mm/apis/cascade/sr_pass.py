@@ -23,6 +23,7 @@ from mmengine.dist import barrier, get_dist_info
 
 from fdsr_mm.apis.super_resolve import super_resolve_image
 from fdsr_mm.models.generators.tiled_inference import declared_receptive_field, default_tile_pad
+from fdsr_mm.datasets.transforms.bicubic import bicubic_upsample
 from fdsr_mm.datasets.transforms.degradations import degradation_key, degrade
 from fdsr_mm.evaluation.fsim_maps import ReferenceMaps
 from fdsr_mm.evaluation.image_quality import image_quality, mean_metric
@@ -88,10 +89,7 @@ def _upsample(method: SRMethod, generator, lr: np.ndarray, opts: CascadeOptions,
               device: str) -> np.ndarray:
     """(h, w, 3) uint8 RGB LR -> (h*scale, w*scale, 3) uint8 RGB."""
     if method.kind == 'bicubic':
-        from mmagic.datasets.transforms import MATLABLikeResize
-        up = MATLABLikeResize(keys=['img'], scale=opts.scale).transform(
-            dict(img=lr.astype(np.float32)))['img']
-        return np.clip(np.round(up), 0, 255).astype(np.uint8)
+        return bicubic_upsample(lr, opts.scale)
     tiling = sr_tiling(method, generator, opts)
     return super_resolve_image(generator, lr, opts.scale, tile=tiling['tile'],
                                tile_pad=tiling['tile_pad'], device=device)

@@ -142,6 +142,29 @@ def bicubic_downsample_matlab_uint8(img: np.ndarray, scale: int) -> np.ndarray:
     return _resize_axis_to_uint8(rows_done, 1, 1 / scale)
 
 
+def bicubic_upsample(img: np.ndarray, scale: int) -> np.ndarray:
+    """MATLAB-like bicubic upsampling by an integer factor: the cascade's ``bicubic`` method.
+
+    MMagic's ``MATLABLikeResize`` (the cubic kernel of :func:`bicubic_downsample`, no
+    antialiasing widening when enlarging) on the image as float32, then rounded (half to even)
+    and clipped to uint8.
+
+    Args:
+        img: (h, w, C) or (h, w) uint8, any channel order.
+        scale: Integer upsampling factor.
+
+    Returns:
+        np.ndarray: (h*scale, w*scale[, C]) uint8 in [0, 255], same channel order.
+    """
+    if img.dtype != np.uint8:
+        raise TypeError(f'bicubic_upsample expects a uint8 image, got {img.dtype}.')
+    up = MATLABLikeResize(keys=['img'], scale=scale).transform(
+        dict(img=img.astype(np.float32)))['img']
+    if img.ndim == 2 and up.ndim == 3:
+        up = up[..., 0]
+    return np.clip(np.round(up), 0, 255).astype(np.uint8)
+
+
 def set_lq_meta(results: dict, scale: int, gt_key: str, lq_key: str) -> dict:
     """After writing ``results[lq_key]``: set ``scale`` and copy the HR image's
     ``{gt_key}_channel_order`` / ``{gt_key}_color_type`` to the LR image's keys (MMagic's
