@@ -11,6 +11,8 @@ HR image. See :mod:`fdsr_mm.apis.cascade` for the two passes and the cache layou
 SR methods (``--methods``, table columns in this order):
     hr                          the (mod-cropped) HR images themselves
     bicubic                     MATLAB-like bicubic x``scale`` upsampling of the LR images
+    lr_native                   the LR images themselves, through the detector's own test
+                                resize; its boxes are mapped back to HR coordinates (no PSNR)
     NAME=CONFIG:CHECKPOINT      ``model.generator`` of an MMagic config (path or mmagic::...)
                                 with the weights of an mmengine checkpoint (restorer or bare
                                 generator), e.g. dbpn=configs/dbpn/x.py:work_dirs/x/iter_200.pth
@@ -64,7 +66,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='mmdet detector config (path or mmdet::...)')
     parser.add_argument('checkpoint', help='detector checkpoint')
     parser.add_argument('--methods', nargs='+', default=['hr', 'bicubic'],
-                        help='SR methods: hr, bicubic, NAME=CONFIG:CHECKPOINT (see above)')
+                        help="SR methods: hr, bicubic, lr_native (the LR image through the "
+                        "detector's own test resize), NAME=CONFIG:CHECKPOINT (see above)")
     parser.add_argument('--out-dir', required=True, help='results folder')
     parser.add_argument('--cache-dir', help='SR image cache (default: OUT_DIR/sr_cache)')
     parser.add_argument('--scale', type=int, default=4, help='SR factor (default 4)')

@@ -327,6 +327,8 @@ def write_panels(result: dict, data_list: List[dict], index: Dict[str, dict], sh
         tiles = []
         for m in methods:
             img = mmcv.imread(osp.join(result['methods'][m]['spec']['cache'], entry['file']))
+            if list(img.shape[:2]) != list(entry['hw']):  # lr_native: shown at HR size, nearest
+                img = mmcv.imresize(img, tuple(entry['hw'][::-1]), interpolation='nearest')
             boxes, labels, scores = _kept(by_id[d['img_id']].get(m), score_thr)
             prec, rec = precision_recall_at_50(boxes, labels, scores, gt_boxes, gt_labels)
             draw_detections(img, gt_boxes, gt_labels, boxes, labels, scores, classes)

@@ -35,21 +35,34 @@ _COCO_KEYS = dict(AP='bbox_mAP', AP50='bbox_mAP_50', AP75='bbox_mAP_75', APS='bb
                   APM='bbox_mAP_m', APL='bbox_mAP_l')
 
 
-def replace_loader(pipeline: List[dict], index_file: str, image_dir: str) -> List[dict]:
-    """The test pipeline with ``LoadImageFromFile`` replaced by ``LoadCascadeImage``."""
+def replace_loader(pipeline: List[dict], index_file: str, image_dir: str,
+                   lr_scale: int = 1) -> List[dict]:
+    """The test pipeline with ``LoadImageFromFile`` replaced by ``LoadCascadeImage``.
+
+    ``lr_scale > 1`` (``lr_native``): the cached images are the LR images, 1/lr_scale of the HR
+    geometry; ``RescaleToHR`` before the packing step makes mmdet's rescale return the boxes in
+    HR coordinates.
+    """
     out, found = [], False
     for t in pipeline:
         if t['type'] in ('LoadImageFromFile', 'mmdet.LoadImageFromFile',
                          'mmcv.LoadImageFromFile'):
             kwargs = {k: v for k, v in t.items() if k not in ('type', 'color_type')}
+            if lr_scale > 1:
+                kwargs['lr_scale'] = lr_scale
             out.append(dict(type='LoadCascadeImage', index_file=index_file,
                             image_dir=image_dir, **kwargs))
             found = True
         else:
+            if lr_scale > 1 and 'Pack' in t['type']:
+                out.append(dict(type='RescaleToHR', scale=lr_scale))
             out.append(t)
     if not found:
         raise ValueError('The detector test pipeline has no LoadImageFromFile to replace: '
                          f'{[t["type"] for t in pipeline]}.')
+    if lr_scale > 1 and not any(t['type'] == 'RescaleToHR' for t in out):
+        raise ValueError('lr_native needs a packing step (PackDetInputs) in the detector test '
+                         f'pipeline: {[t["type"] for t in pipeline]}.')
     return out
 
 
@@ -179,9 +192,10 @@ class DetectionPass:
         self.voc_dumps = voc_dump_metrics(evaluators, 'voc_per_image.pkl')
 
     def _loop(self, image_dir: str, index_file: str, method_dir: str,
-              dump_predictions: bool) -> TestLoop:
+              dump_predictions: bool, lr_scale: int = 1) -> TestLoop:
         dataset = copy.copy(self.base_dataset)
-        dataset.pipeline = Compose(replace_loader(self.test_ds.pipeline, index_file, image_dir))
+        dataset.pipeline = Compose(replace_loader(self.test_ds.pipeline, index_file, image_dir,
+                                                  lr_scale))
         dl = copy.deepcopy(self.cfg.test_dataloader)
         dl.dataset = dataset
         for metric_obj in self.base_metrics:
@@ -197,13 +211,14 @@ class DetectionPass:
         return TestLoop(self.runner, dl, Evaluator(metrics))
 
     def run(self, image_dir: str, index_file: str, method_dir: str, dump_predictions: bool,
-            num_gt_boxes: Optional[int] = None) -> dict:
-        """Detect on one method's cached images; returns det numbers, mmdet metrics, timings."""
+            num_gt_boxes: Optional[int] = None, lr_scale: int = 1) -> dict:
+        """Detect on one method's cached images (``lr_scale``: LR images, see
+        :func:`replace_loader`); returns det numbers, mmdet metrics, timings."""
         os.makedirs(method_dir, exist_ok=True)
         t0 = time.perf_counter()
         with DefaultScope.overwrite_default_scope('mmdet'):
             self.runner.test_loop.use(self._loop(image_dir, index_file, method_dir,
-                                                 dump_predictions))
+                                                 dump_predictions, lr_scale))
             metrics = self.runner.test()
         return dict(det=det_numbers(metrics, self.metric, num_gt_boxes),
                     mmdet_metrics={k: float(v) for k, v in metrics.items()

@@ -1,7 +1,8 @@
 """SR methods of the cascade: specs, configs, cache keys and generators.
 
 A method is ``hr`` (the mod-cropped HR image itself), ``bicubic`` (MATLAB-like bicubic upsampling
-of the LR image) or a model: ``NAME=CONFIG:CHECKPOINT`` where CONFIG is an MMagic config (path or
+of the LR image), ``lr_native`` (the LR image itself, through the detector's own test resize;
+kind ``'lr'``) or a model: ``NAME=CONFIG:CHECKPOINT`` where CONFIG is an MMagic config (path or
 ``mmagic::...``) whose ``model.generator`` is built and CHECKPOINT an mmengine checkpoint of the
 restorer (``generator.*`` keys) or of the bare generator. Generators map RGB [0, 1]
 (N, 3, h, w) to RGB [0, 1] (N, 3, h*scale, w*scale).
@@ -16,7 +17,8 @@ import torch
 from fdsr_mm.models.generators.builder import build_sr_generator, generator_cfg
 from fdsr_mm.utils.cli_errors import format_error
 from fdsr_mm.utils.io import file_sha256
-from fdsr_mm.apis.cascade.options import DEGRADATION, METHOD_NAME, RESERVED_METHODS, CascadeError
+from fdsr_mm.apis.cascade.options import (BUILTIN_KINDS, DEGRADATION, METHOD_NAME,
+                                          RESERVED_METHODS, CascadeError)
 
 
 @dataclass
@@ -26,7 +28,7 @@ class SRMethod:
     Args:
         name: Column name in the tables, folder name under ``out_dir/methods`` and cache folder
             prefix: letters, digits, ``_.+-``, starting with a letter or digit.
-        kind: ``'hr'``, ``'bicubic'`` or ``'model'``.
+        kind: ``'hr'``, ``'bicubic'``, ``'lr'`` (``lr_native``) or ``'model'``.
         config: MMagic config (path or ``mmagic::...``) of a ``'model'`` method.
         checkpoint: Its checkpoint (restorer or bare-generator state dict).
         generator: Alternatively, a ready generator module (RGB [0, 1] (N, 3, h, w) ->
@@ -41,7 +43,7 @@ class SRMethod:
     cache_key: Optional[str] = None
 
     def __post_init__(self):
-        if self.kind not in ('hr', 'bicubic', 'model'):
+        if self.kind not in ('hr', 'bicubic', 'lr', 'model'):
             raise CascadeError(f'Unknown SR method kind {self.kind!r}.')
         if not isinstance(self.name, str) or not METHOD_NAME.match(self.name):
             raise CascadeError(
@@ -60,13 +62,15 @@ class SRMethod:
 
 
 def parse_method(spec: Union[str, SRMethod]) -> SRMethod:
-    """``'hr'`` | ``'bicubic'`` | ``'NAME=CONFIG:CHECKPOINT'`` -> :class:`SRMethod`."""
+    """``'hr'`` | ``'bicubic'`` | ``'lr_native'`` | ``'NAME=CONFIG:CHECKPOINT'`` ->
+    :class:`SRMethod`."""
     if isinstance(spec, SRMethod):
         return spec
     if spec in RESERVED_METHODS:
-        return SRMethod(spec, kind=spec)
+        return SRMethod(spec, kind=BUILTIN_KINDS[spec])
     if '=' not in spec or ':' not in spec.split('=', 1)[1]:
-        raise CascadeError(f'Bad SR method {spec!r}: use hr, bicubic or NAME=CONFIG:CHECKPOINT.')
+        raise CascadeError(f'Bad SR method {spec!r}: use hr, bicubic, lr_native or '
+                           'NAME=CONFIG:CHECKPOINT.')
     name, rest = spec.split('=', 1)
     config, checkpoint = rest.rsplit(':', 1)
     return SRMethod(name, 'model', config, checkpoint)
@@ -111,8 +115,8 @@ def method_key(method: SRMethod, degradation: str = DEGRADATION,
     """
     if method.kind == 'hr':
         return 'hr'
-    if method.kind == 'bicubic':
-        return f'bicubic-{degradation}'
+    if method.kind in ('bicubic', 'lr'):
+        return f'{method.kind}-{degradation}'
     if method.cache_key:
         digest = method.cache_key
     else:

@@ -10,7 +10,11 @@ from fdsr_mm.utils.cli_errors import format_error
 #: Cache key of the default degradation (the paper's MATLAB-like bicubic); caches written before
 #: degradations had names use it, so it never changes (see :attr:`CascadeOptions.degradation_tag`).
 DEGRADATION = DEGRADATIONS['bicubic'].cache_tag
-RESERVED_METHODS = ('hr', 'bicubic')
+#: The built-in methods and their kinds: the mod-cropped HR image, bicubic upsampling of the LR
+#: image, the LR image itself (the detector's own test resize enlarges it; boxes come back in HR
+#: coordinates).
+BUILTIN_KINDS = {'hr': 'hr', 'bicubic': 'bicubic', 'lr_native': 'lr'}
+RESERVED_METHODS = tuple(BUILTIN_KINDS)
 #: A method name names folders under ``out_dir`` and the cache: no separators, no leading dot.
 METHOD_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$')
 

@@ -4,7 +4,7 @@ Every input the cascade can check is checked before the SR pass spends hours, an
 a :class:`~.options.CascadeError` naming the file and the fix, never a table of wrong numbers.
 """
 import copy
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -108,11 +108,13 @@ def _probe_shape(model, after_loader, info: dict, hw, with_model: bool) -> None:
 
 
 def probe_detector_geometry(model: torch.nn.Module, pipeline: List[dict], data_list: List[dict],
-                            index: Dict[str, dict]) -> List[dict]:
+                            index: Dict[str, dict], lr_scale: Optional[int] = None) -> List[dict]:
     """Prepared image shapes the detector cannot take (e.g. 32x16000), found before the SR pass.
 
     Each distinct prepared (H, W) goes through the detector's test pipeline with a zero image;
-    extreme aspect ratios (>= :data:`EXTREME_ASPECT`) also through the detector. Returns
+    extreme aspect ratios (>= :data:`EXTREME_ASPECT`) also through the detector. With
+    ``lr_scale`` (``lr_native`` runs), the LR shapes (H/lr_scale, W/lr_scale) too, always through
+    the detector (a tiny image can break a network the pipeline lets through). Returns
     ``[dict(file, reason)]`` of the images to exclude (for every method).
     """
     from mmengine.dataset import Compose
@@ -121,16 +123,23 @@ def probe_detector_geometry(model: torch.nn.Module, pipeline: List[dict], data_l
     shapes: Dict[tuple, List[dict]] = {}
     for d in data_list:
         if d['img_path'] in index:
-            shapes.setdefault(tuple(index[d['img_path']]['hw']), []).append(d)
-    failed = []
+            h, w = index[d['img_path']]['hw']
+            shapes.setdefault((h, w, False), []).append(d)
+            if lr_scale:
+                shapes.setdefault((h // lr_scale, w // lr_scale, True), []).append(d)
+    failed, excluded = [], set()
     model.eval()
-    for hw, infos in shapes.items():
+    for (h, w, is_lr), infos in shapes.items():
+        hw = (h, w)
         try:
             with DefaultScope.overwrite_default_scope('mmdet'):
                 _probe_shape(model, after_loader, infos[0], hw,
-                             max(hw) >= EXTREME_ASPECT * min(hw))
+                             is_lr or max(hw) >= EXTREME_ASPECT * min(hw))
         except Exception as e:  # noqa: BLE001 (whatever fails, the image cannot be evaluated)
-            reason = (f'the detector cannot take its {hw[0]}x{hw[1]} prepared image '
+            what = 'LR image (lr_native)' if is_lr else 'prepared image'
+            reason = (f'the detector cannot take its {hw[0]}x{hw[1]} {what} '
                       f'({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""})')
-            failed += [dict(file=d['img_path'], reason=reason) for d in infos]
+            failed += [dict(file=d['img_path'], reason=reason) for d in infos
+                       if d['img_path'] not in excluded]
+            excluded.update(d['img_path'] for d in infos)
     return failed

@@ -238,7 +238,8 @@ def _prepare(setup: Setup, images: Images, detector: Detector, generators: dict,
                       o.progress)
     _refuse_size_mismatch(prep.pop('size_mismatch'), len(data_list), setup.ds_cfg)
     prep['failed'] += probe_detector_geometry(
-        detector.runner.model, setup.ds_cfg.pipeline, data_list, prep['index'])
+        detector.runner.model, setup.ds_cfg.pipeline, data_list, prep['index'],
+        lr_scale=o.scale if any(m.kind == 'lr' for m in setup.methods) else None)
     for f in prep['failed']:
         prep['index'].pop(f['file'], None)
     if not prep['index']:
@@ -284,7 +285,8 @@ def detection_pass(setup: Setup, images: Images, detector: Detector,
         res = sr.methods[m.name]
         det = det_pass.run(res['image_dir'], sr.index_file,
                            osp.join(setup.out_dir, 'methods', m.name),
-                           bool(setup.opts.show_dir), ann_stats.get('num_gt_boxes'))
+                           bool(setup.opts.show_dir), ann_stats.get('num_gt_boxes'),
+                           lr_scale=setup.opts.scale if m.kind == 'lr' else 1)
         out[m.name] = dict(spec=dict(kind=m.kind, config=m.config, checkpoint=m.checkpoint,
                                      cache=res['image_dir'], tiling=res['tiling']),
                            iq=res['iq'], sr_seconds=res['sr_seconds'], **det)

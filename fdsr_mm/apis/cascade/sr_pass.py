@@ -2,7 +2,8 @@
 
 LR is made by the run's degradation (:func:`make_lr`: ``opts.degradation``, by default the
 training operator, MATLAB-like bicubic x1/scale; a random one is keyed by the HR file's base name
-and ``opts.degradation_seed``); ``bicubic`` upsamples it with MMagic's MATLAB-like resize; a model
+and ``opts.degradation_seed``); ``bicubic`` upsamples it with MMagic's MATLAB-like resize;
+``lr_native`` keeps it as it is (no image-quality metrics: it has the LR size); a model
 method runs :func:`fdsr_mm.apis.super_resolve_image` (tiled when large, :func:`sr_tiling`).
 Results are cached as uint8 RGB PNG under ``<prep_dir>/<method key>/`` (the key names the
 degradation and a model's tiling; file names carry the source file's content hash) with their
@@ -85,9 +86,16 @@ def make_lr(hr: np.ndarray, hr_path: str, opts: CascadeOptions) -> np.ndarray:
                    degradation_key(hr_path), channel_order='rgb')
 
 
+def method_iq_metrics(method: SRMethod, opts: CascadeOptions) -> Sequence[str]:
+    """The image-quality metrics of a method's images (none for ``lr_native``'s LR images)."""
+    return () if method.kind == 'lr' else tuple(opts.iq_metrics)
+
+
 def _upsample(method: SRMethod, generator, lr: np.ndarray, opts: CascadeOptions,
               device: str) -> np.ndarray:
-    """(h, w, 3) uint8 RGB LR -> (h*scale, w*scale, 3) uint8 RGB."""
+    """(h, w, 3) uint8 RGB LR -> (h*scale, w*scale, 3) uint8 RGB (``lr_native``: the LR)."""
+    if method.kind == 'lr':
+        return lr
     if method.kind == 'bicubic':
         return bicubic_upsample(lr, opts.scale)
     tiling = sr_tiling(method, generator, opts)
@@ -111,12 +119,13 @@ def super_resolve_items(method: SRMethod, items, num: int, image_dir: str, opts:
     if method.kind == 'model' and num and generator is None:
         raise ValueError(f'super_resolve_items: method {method.name!r} needs its generator.')
     bar = progress_bar(num, title, opts.progress and rank == 0)
+    metrics = method_iq_metrics(method, opts)
 
     def finish(file, sr, hr):
         write_png(osp.join(image_dir, file), sr)
-        append_jsonl(log, dict(file=file, **image_quality(
-            sr, hr, shave=opts.scale, metrics=opts.iq_metrics, device=device,
-            reference=reference, key=file)))
+        append_jsonl(log, dict(file=file, **(image_quality(
+            sr, hr, shave=opts.scale, metrics=metrics, device=device, reference=reference,
+            key=file) if metrics else {})))
 
     sr_seconds, pending = 0.0, deque()
     with ThreadPoolExecutor(max_workers=1) as writer:
@@ -227,7 +236,8 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
     image_dir = sr_image_dir(method, prep_dir, opts, generator)
     pattern = osp.join(image_dir, 'iq.rank*.jsonl')
     cached = read_jsonl(pattern)
-    todo, incomplete = _split_todo(index, cached, image_dir, opts.iq_metrics)
+    metrics = method_iq_metrics(method, opts)
+    todo, incomplete = _split_todo(index, cached, image_dir, metrics)
     hr_paths = {e['file']: path for path, e in index.items()}
 
     def load(entry):  # HR read + LR, prefetched while the previous image is super-resolved
@@ -242,11 +252,11 @@ def super_resolve_method(method: SRMethod, index: Dict[str, dict], prep_dir: str
     barrier()
     done = read_jsonl(pattern)
     files = [e['file'] for e in index.values()]
-    missing = [f for f in files if any(m not in done.get(f, {}) for m in opts.iq_metrics)
+    missing = [f for f in files if any(m not in done.get(f, {}) for m in metrics)
                or f not in done]
     if missing:
         raise RuntimeError(f'SR pass of {method.name} left {len(missing)} images without '
                            f'metrics (e.g. {missing[0]}) in {image_dir}.')
-    iq = {m: mean_metric(done[f][m] for f in files) for m in opts.iq_metrics}
+    iq = {m: mean_metric(done[f][m] for f in files) for m in metrics}
     return dict(image_dir=image_dir, iq=iq, sr_seconds=sr_seconds,
                 tiling=sr_tiling(method, generator, opts))
