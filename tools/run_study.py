@@ -37,7 +37,7 @@ the stages it depends on) and whose outputs exist is skipped; deleting a stage f
 and everything downstream of it, nothing else. Stages run as subprocesses, ``--jobs`` at a time
 (two 1-thread jobs use a 2-core machine best).
 
-    python tools/run_study.py                  # the full study (35-55 min on 2 CPU cores)
+    python tools/run_study.py                  # the full study (35-46 min on 2 CPU cores)
     python tools/run_study.py --dry-run        # the stage graph and every command, nothing run
     python tools/run_study.py configs/study/examples/miniature_plus_variant.py  # a child spec
     python tools/run_study.py --seeds 3        # + SR fine-tunes with 3 training seeds
