@@ -11,9 +11,6 @@ PAIRS = [
     (f'{STUDY}/lr_adapted/faster-rcnn_r18-c16-fpn_1xb4-300i_synthetic-coco-lr-adapted.py',
      f'{STUDY}/faster-rcnn_r18-c16-fpn_1xb4-1000i_synthetic-coco.py',
      {'train_cfg', 'optim_wrapper', 'param_scheduler', 'default_hooks', 'max_iters'}),
-    (f'{STUDY}/lr_adapted/retinanet_r18-c16-fpn_1xb4-300i_synthetic-coco-lr-adapted.py',
-     f'{STUDY}/retinanet_r18-c16-fpn_1xb4-2000i_synthetic-coco.py',
-     {'train_cfg', 'optim_wrapper', 'param_scheduler', 'default_hooks', 'max_iters'}),
     ('configs/detectors/lr_adapted/faster-rcnn_r50_fpn_lr-adapted-1x_coco.py',
      'configs/detectors/faster-rcnn_r50_fpn_1x_coco.py', {'optim_wrapper', 'load_from'}),
 ]
@@ -40,7 +37,7 @@ def test_only_pipeline_and_schedule_differ(child, parent, schedule):
 
 
 def test_study_children_keep_the_sr_finetune_budget():
-    for child, _, _ in PAIRS[:2]:
+    for child, _, _ in PAIRS[:1]:
         cfg = Config.fromfile(osp.join(REPO_ROOT, child))
         assert cfg.train_cfg.max_iters == 300  # the SR fine-tunes' iterations
         assert cfg.default_hooks.checkpoint.interval == 300
