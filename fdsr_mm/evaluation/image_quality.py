@@ -103,10 +103,7 @@ def image_quality(sr: np.ndarray, hr: np.ndarray, shave: int = 0,
     Returns:
         dict: ``{name: value}``.
     """
-    funcs = dict(psnr=psnr_rgb, psnr_y=psnr_y, ssim=ssim_rgb,
-                 fsim=lambda a, b, s: fsim(a, b, s, chromatic=False, device=device),
-                 fsimc=lambda a, b, s: fsim(a, b, s, chromatic=True, device=device))
-    unknown = set(metrics) - set(funcs)
+    unknown = set(metrics) - set(IQ_METRICS)
     if unknown:
         raise ValueError(f'Unknown image-quality metrics {sorted(unknown)}; '
                          f'choose from {IQ_METRICS}.')
@@ -114,6 +111,7 @@ def image_quality(sr: np.ndarray, hr: np.ndarray, shave: int = 0,
     if 'fsim' in metrics or 'fsimc' in metrics:  # one pass gives both
         _check_pair(sr, hr)
         out['fsim'], out['fsimc'] = fsim_pair(sr, hr, shave, device, reference, key)
+    funcs = dict(psnr=psnr_rgb, psnr_y=psnr_y, ssim=ssim_rgb)
     for name in metrics:
         if name not in out:
             out[name] = funcs[name](sr, hr, shave)
