@@ -24,6 +24,7 @@ from typing import Any, Dict, Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapperDict
 
 from fdsr_mm.utils.checkpoints.finite import check_finite_state_dict
 from fdsr_mm.utils.checkpoints.fit import (WeightsMismatchError, compare_state, describe_mismatch,
@@ -124,10 +125,24 @@ class CheckpointFitHook(Hook):
                                   f'({detail}); the other weights keep their initialisation')
         check_finite_state_dict({k: v for k, v in state.items() if k in expected}, source)
         if resuming and 'optimizer' in checkpoint:
-            wrapper = runner.optim_wrapper
-            optimizer = getattr(wrapper, 'optimizer', None)
-            if optimizer is not None and hasattr(optimizer, 'param_groups'):
-                check_optimizer_fits(checkpoint['optimizer'], optimizer, source)
+            _check_optimizers(runner.optim_wrapper, checkpoint['optimizer'], source)
+
+
+def _check_optimizers(wrapper, saved, source: str) -> None:
+    """:func:`check_optimizer_fits` for an ``OptimWrapper``, or for each optimizer of an
+    ``OptimWrapperDict`` (models that train several networks, e.g. SR4IR) against its entry."""
+    if isinstance(wrapper, OptimWrapperDict):
+        for name, sub in wrapper.items():
+            if name not in (saved or {}):
+                raise WeightsMismatchError(
+                    f'the checkpoint holds no state of the {name!r} optimizer (its optimizers: '
+                    f'{sorted(saved or {})})', source,
+                    'resume with the config the checkpoint was trained with')
+            check_optimizer_fits(saved[name], sub.optimizer, source)
+        return
+    optimizer = getattr(wrapper, 'optimizer', None)
+    if optimizer is not None and hasattr(optimizer, 'param_groups'):
+        check_optimizer_fits(saved, optimizer, source)
 
 
 def install_checkpoint_fit_check(runner) -> None:

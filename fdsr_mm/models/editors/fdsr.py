@@ -19,6 +19,14 @@ def _build_weighted(cfg: Optional[dict]) -> Optional[torch.nn.Module]:
     return MODELS.build(cfg) if _loss_weight(cfg) else None
 
 
+def to_unit_rgb(data_preprocessor, x: torch.Tensor) -> torch.Tensor:
+    """Undo an MMagic data preprocessor's normalisation: (N, 3, H, W) -> RGB in [0, 1]."""
+    if getattr(data_preprocessor, '_enable_normalize', False):
+        x = x * data_preprocessor.std.view(1, -1, 1, 1) + data_preprocessor.mean.view(1, -1, 1, 1)
+        return x / 255.
+    return x
+
+
 @MODELS.register_module()
 class FDSR(BaseEditModel):
     """Feature-Driven Super-Resolution (FDSR) for object detection.
@@ -76,12 +84,7 @@ class FDSR(BaseEditModel):
         self.task_loss = _build_weighted(task_loss)
 
     def _to_unit_rgb(self, x: torch.Tensor) -> torch.Tensor:
-        """Undo the data preprocessor's normalisation: (N, 3, H, W) -> RGB in [0, 1]."""
-        pre = self.data_preprocessor
-        if getattr(pre, '_enable_normalize', False):
-            x = x * pre.std.view(1, -1, 1, 1) + pre.mean.view(1, -1, 1, 1)
-            return x / 255.
-        return x
+        return to_unit_rgb(self.data_preprocessor, x)
 
     def forward_train(self,
                       inputs: torch.Tensor,

@@ -9,7 +9,6 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine import MMLogger
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
@@ -18,6 +17,7 @@ from mmagic.registry import MODELS
 
 from fdsr_mm.models.losses.detector_feature_loss import (detector_input_transform,
                                                          load_extractor_config)
+from fdsr_mm.models.losses.detector_inputs import det_data_samples, to_detector_input
 from fdsr_mm.models.losses.frozen_networks import FrozenNetworkLoss
 from fdsr_mm.utils.checkpoints.detector import load_detector_state_dict
 
@@ -244,16 +244,8 @@ class DetectorTaskLoss(FrozenNetworkLoss):
             ``(x - mean) / std``; H', W' are H, W rounded up to ``pad_size_divisor``, the
             padding (bottom/right) filled with ``pad_value``.
         """
-        x = img * 255.
-        if self.wants_bgr:
-            x = x.flip(1)
-        x = (x - self.mean) / self.std
-        h, w = x.shape[-2:]
-        div = self.pad_size_divisor
-        pad_h, pad_w = (-h) % div, (-w) % div
-        if pad_h or pad_w:
-            x = F.pad(x, (0, pad_w, 0, pad_h), value=self.pad_value)
-        return x
+        return to_detector_input(img, self.wants_bgr, self.mean, self.std,
+                                 self.pad_size_divisor, self.pad_value)
 
     def data_samples(self, gt_instances: List[InstanceData], img_shape: tuple,
                      batch_input_shape: tuple, device: torch.device) -> list:
@@ -269,21 +261,7 @@ class DetectorTaskLoss(FrozenNetworkLoss):
         Returns:
             list[DetDataSample]: one per image, as mmdet's pipeline + preprocessor make them.
         """
-        from mmdet.structures import DetDataSample
-        samples = []
-        for inst in gt_instances:
-            sample = DetDataSample(metainfo=dict(
-                img_shape=tuple(img_shape), ori_shape=tuple(img_shape), scale_factor=(1., 1.),
-                flip=False, flip_direction=None, pad_shape=tuple(batch_input_shape),
-                batch_input_shape=tuple(batch_input_shape)))
-            sample.gt_instances = InstanceData(
-                bboxes=inst.bboxes.to(device=device, dtype=torch.float32).reshape(-1, 4),
-                labels=inst.labels.to(device=device, dtype=torch.long).reshape(-1))
-            sample.ignored_instances = InstanceData(
-                bboxes=torch.zeros(0, 4, device=device), labels=torch.zeros(
-                    0, dtype=torch.long, device=device))
-            samples.append(sample)
-        return samples
+        return det_data_samples(gt_instances, img_shape, batch_input_shape, device)
 
     def detector_losses(self, sr: torch.Tensor,
                         gt_instances: List[InstanceData]) -> Dict[str, torch.Tensor]:

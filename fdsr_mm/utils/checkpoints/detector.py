@@ -45,7 +45,8 @@ def load_detector_checkpoint(checkpoint: str, detector_config: str, what: str,
         what (str): e.g. ``'Feature-extractor'``; option (str): the config key naming the file.
 
     Returns:
-        tuple: ``(state_dict, meta)``; ``meta`` is ``{}`` when the file has none.
+        tuple: ``(state_dict, meta)``; ``meta`` is ``{}`` when the file has none. From a joint
+        SR + detector checkpoint (SR4IR), the detector part (:func:`joint_detector_part`).
     """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(
@@ -58,7 +59,21 @@ def load_detector_checkpoint(checkpoint: str, detector_config: str, what: str,
         raise ValueError(f'{what} checkpoint {checkpoint!r} holds no state dict.')
     meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) else {}
     state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
-    return state, meta
+    return joint_detector_part(state), meta
+
+
+def joint_detector_part(state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """The detector of a joint SR + detector checkpoint, or ``state`` unchanged.
+
+    A model that holds an SR network and a detector side by side (SR4IR's training checkpoints,
+    a packed ``SRDetector``) saves ``generator.*`` and ``detector.*`` keys and nothing else; its
+    detector is the ``detector.*`` part, prefix removed. Any other state dict (an mmdet
+    model-zoo file) is returned as it is.
+    """
+    if state and any(k.startswith('detector.') for k in state) and \
+            all(k.startswith(('detector.', 'generator.')) for k in state):
+        return {k[len('detector.'):]: v for k, v in state.items() if k.startswith('detector.')}
+    return state
 
 
 def load_detector_state_dict(checkpoint: str, detector_config: str, what: str,
