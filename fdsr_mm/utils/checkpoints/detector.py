@@ -66,12 +66,12 @@ def joint_detector_part(state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tenso
     """The detector of a joint SR + detector checkpoint, or ``state`` unchanged.
 
     A model that holds an SR network and a detector side by side (SR4IR's training checkpoints,
-    a packed ``SRDetector``) saves ``generator.*`` and ``detector.*`` keys and nothing else; its
-    detector is the ``detector.*`` part, prefix removed. Any other state dict (an mmdet
+    a packed ``SRDetector``) saves ``generator.*`` and ``detector.*`` keys (at most also its data
+    preprocessor's); its detector is the ``detector.*`` part, prefix removed. Any other state dict (an mmdet
     model-zoo file) is returned as it is.
     """
     if state and any(k.startswith('detector.') for k in state) and \
-            all(k.startswith(('detector.', 'generator.')) for k in state):
+            all(k.startswith(('detector.', 'generator.', 'data_preprocessor.')) for k in state):
         return {k[len('detector.'):]: v for k, v in state.items() if k.startswith('detector.')}
     return state
 

@@ -142,3 +142,22 @@ def test_the_detector_starts_from_its_checkpoint_through_the_runners_init(coco_r
                        weights_only=False)['state_dict']
     for name, param in start.named_parameters():  # lr 0: still the file's weights
         assert torch.equal(state[f'detector.{name}'], param.detach()), name
+
+
+def test_the_cascade_scores_the_pair_and_its_sr_part_from_one_checkpoint(
+        coco_root, trained, tmp_path):
+    """The detector CHECKPOINT and the method's CHECKPOINT are the same SR4IR file."""
+    from fdsr_mm.apis import run_cascade
+    from fdsr_mm.evaluation.tables import load_results
+    ckpt = str(trained / 'iter_2.pth')
+    out = str(tmp_path / 'out')
+    run_cascade(f'{REPO_ROOT}/{DETECTOR}', ckpt, ['bicubic', f'sr4ir={REPO_ROOT}/{CONFIG}:{ckpt}'],
+                out, scale=4, device='cpu', progress=False, iq_metrics=['psnr'],
+                cfg_options={'test_dataloader.dataset.data_root': f'{coco_root}/',
+                             'test_evaluator.ann_file':
+                                 f'{coco_root}/annotations/instances_val.json'})
+    result = load_results(f'{out}/results.json')
+    assert list(result['methods']) == ['bicubic', 'sr4ir']
+    sr4ir = result['methods']['sr4ir']
+    assert sr4ir['spec']['checkpoint'] == ckpt and sr4ir['iq']['psnr'] > 0
+    assert 0 <= sr4ir['det']['AP'] <= 100
