@@ -33,7 +33,9 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
     sr_checkpoints   name -> dict(config, checkpoint): SR models trained outside this study (a
                      file, or a work dir whose ``last_checkpoint`` names one)
     evaluators       detector -> dict(methods, seeded[, table3, cfg_options]); the first also
-                     runs every other SR variant and writes the Fig. 1 panels (stage cascade_<det>)
+                     runs every other SR variant and writes the Fig. 1 panels (stage cascade_<det>);
+                     methods: SR methods and the built-ins hr, bicubic, lr_native (the LR image
+                     itself through the detector); seeded: fine-tunes only
     claims           id -> dict(evaluator, a, b, metric, text, paper): "b > a"
     report           dict(fig3_methods, other_priors[, title, description, table_methods])
 
@@ -54,7 +56,8 @@ OPTIONAL = ('prior_architecture', 'priors', 'sr_data', 'sr_variants', 'sr_option
             'quick_sr_options',
             'task_finetunes', 'sr_checkpoints', 'cascade_options', 'device', 'launcher')
 LAUNCHERS = ('none', 'pytorch', 'slurm')
-BUILTIN_METHODS = ('hr', 'bicubic')
+#: methods of the cascade tool itself (``lr_native``: the detector on the LR image as it is)
+BUILTIN_METHODS = ('hr', 'bicubic', 'lr_native')
 #: table key -> the fields each of its entries needs; ENTRY_FIELDS: keys that are one entry.
 FIELDS = {'data': ('outputs', ), 'detectors': ('config', 'data'),
           'sr_variants': ('config', 'alpha', 'beta'), 'task_finetunes': ('config', 'detector'),
@@ -274,8 +277,11 @@ class StudySpec:
         methods = self.methods()
         for det, e in self.evaluators.items():
             self._need(f'evaluators.{det}', det, self.detectors, 'detector')
-            for m in self.cascade_methods(det) + self.seeded_methods(det):
+            for m in self.cascade_methods(det):
                 self._need(f'evaluators.{det}.methods', m, methods, 'method')
+            for m in self.seeded_methods(det):  # trained here with each seed: fine-tunes only
+                self._need(f'evaluators.{det}.seeded', m,
+                           [*self.sr_variants, *self.task_finetunes], 'fine-tune')
         for m in self.report.get('fig3_methods', []) + list(self.report.get('other_priors', {})):
             self._need('report', m, self.sr_variants, 'SR variant')
 

@@ -5,7 +5,7 @@ import os.path as osp
 import re
 
 from fdsr_mm.study.launchers import train_command
-from fdsr_mm.study.spec import SR_PRETRAIN
+from fdsr_mm.study.spec import BUILTIN_METHODS, SR_PRETRAIN
 from fdsr_mm.study.stage_graph import Stage
 from fdsr_mm.study.stage_inputs import LOADERS, fill
 
@@ -60,6 +60,8 @@ class StageCommands:
 
     def sr_spec(self, method: str) -> str:
         """``--methods`` entry: built-in, the pre-trained SR, a fine-tune (``_s<k>``: seed k)."""
+        if method in BUILTIN_METHODS:  # hr, bicubic, lr_native: the cascade tool's own
+            return method
         base = re.sub(r'_s\d+$', '', method)
         pre = self.spec.sr_pretrain
         if method == pre['method']:

@@ -16,7 +16,7 @@ from typing import Optional
 
 from fdsr_mm.study.launchers import launcher_settings
 from fdsr_mm.study.report_stage import ReportStage
-from fdsr_mm.study.spec import SR_PRETRAIN, StudySpec
+from fdsr_mm.study.spec import BUILTIN_METHODS, SR_PRETRAIN, StudySpec
 from fdsr_mm.study.stage_commands import StageCommands
 from fdsr_mm.study.stage_graph import Stage, StageGraph
 from fdsr_mm.study.stage_inputs import CONVERTED, StageInputs, fill
@@ -170,7 +170,7 @@ class Study(StageGraph, StageInputs, StageCommands, ReportStage):
     def _cascade_stages(self, k: int):
         """Seed 0: the paper's tables; seed k > 0: the seeded methods only, named ``<m>_s<k>``."""
         sfx = f'_s{k}' if k else ''
-        fixed = ('hr', 'bicubic', self.spec.sr_pretrain['method'])
+        fixed = (*BUILTIN_METHODS, self.spec.sr_pretrain['method'])
         for i, det in enumerate(self.evaluators):
             if k:
                 methods = tuple(m + sfx for m in self.spec.seeded_methods(det))
