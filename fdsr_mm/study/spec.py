@@ -11,8 +11,9 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
                      study (stage <name>) | dict(root, outputs[, tool, args, ann_file]): a dataset
                      where it is (``tool`` prepares it in place; without one the stage checks
                      that ``outputs`` exist)
-    detectors        name -> dict(config (a glob: one file), data, iters): trained (stage
-                     det_<name>) | dict(config, data, checkpoint): given weights (model zoo)
+    detectors        name -> dict(config (a glob: one file), data, iters[, start_from]): trained
+                     (stage det_<name>; start_from: another detector whose weights it starts
+                     from, ``load_from``) | dict(config, data, checkpoint): given weights
     prior_architecture  the detector whose backbone the detector and random-init priors fill
     priors           name -> dict(detector=...) | dict(random_init=True)
                      | dict(config, data, iters): a classifier trained here (stage prior_<name>)
@@ -187,6 +188,7 @@ class StudySpec:
         for d, v in self.detectors.items():
             self._need(f'detectors.{d}.data', v.get('data'), self.data, 'data stage')
             self._size(f'detectors.{d}.iters', v.get('iters'))
+        self._check_detector_starts()
         if self.launcher:
             self._need('launcher.type', self.launcher.get('type'), LAUNCHERS, 'launcher')
         self._check_priors()
@@ -220,6 +222,26 @@ class StudySpec:
         for mode in ('full', 'quick'):
             if value is not None and value not in self.sizes[mode]:
                 self.fail(key, f'{value!r} is not in sizes.{mode}')
+
+    def _check_detector_starts(self) -> None:
+        """``start_from``: another detector (trained here or given), no cycle; only a detector
+        trained here starts from one."""
+        for d, v in self.detectors.items():
+            if 'start_from' not in v:
+                continue
+            key = f'detectors.{d}.start_from'
+            if not self.trained(d):
+                self.fail(key, 'a detector with given weights (checkpoint) is not trained here',
+                          'give iters instead of checkpoint, or drop start_from')
+            if v['start_from'] == d:
+                self.fail(key, f'detector {d!r} starts from itself', 'name another detector')
+            self._need(key, v['start_from'], self.detectors, 'detector')
+            chain = [d, v['start_from']]
+            while self.detectors[chain[-1]].get('start_from') is not None:
+                chain.append(self.detectors[chain[-1]]['start_from'])
+                if chain[-1] in chain[:-1]:
+                    self.fail(key, 'start_from cycle ' + ' -> '.join(chain),
+                              "let one of them start from its config's own weights")
 
     def _check_priors(self) -> None:
         self.prior_configs = {}

@@ -27,6 +27,12 @@ class StageCommands:
                              osp.basename(work_dir))
 
 
+    def run_detector(self, stage: Stage):
+        """A detector that starts from another detector's weights (``start_from``)."""
+        p = stage.params
+        extra = [*p['opts'], f'load_from={self.detector_checkpoint(p["start_from"])}']
+        return self.train_cmd(p['config'], self.stage_dir(stage.name), p['iters'], extra)
+
     def run_finetune(self, stage: Stage):
         p = stage.params
         v = self.spec.sr_variants[p['variant']]

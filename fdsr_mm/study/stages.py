@@ -103,11 +103,20 @@ class Study(StageGraph, StageInputs, StageCommands, ReportStage):
         return None
 
     def _detector_stage(self, det: str):
-        d = self.spec.detectors[det]
-        self.add(Stage(f'det_{det}', deps=[d['data']],
-                       cmd=self.train_cmd(self.spec.det_configs[det], self.stage_dir(f'det_{det}'),
-                                          self.iters(d['iters']), self.data_options(d['data'])),
-                       outputs=[f'det_{det}/last_checkpoint']))
+        """A detector trained from its config's weights, or from another detector's
+        (``start_from``: the command names that checkpoint, so it is built when it starts)."""
+        d, name = self.spec.detectors[det], f'det_{det}'
+        config, iters = self.spec.det_configs[det], self.iters(d['iters'])
+        start = d.get('start_from')
+        if start is None:
+            self.add(Stage(name, deps=[d['data']], cmd=self.train_cmd(
+                config, self.stage_dir(name), iters, self.data_options(d['data'])),
+                outputs=[f'{name}/last_checkpoint']))
+            return
+        self.add(Stage(name, deps=[d['data'], *self.detector_deps(start)], fn=self.run_detector,
+                       params=dict(config=config, iters=iters, start_from=start,
+                                   opts=self.data_options(d['data'])),
+                       outputs=[f'{name}/last_checkpoint'], reads=self.detector_reads(start)))
 
     def _model_stages(self):
         """The detectors that are priors, the SR pre-training, the other priors, the detectors."""

@@ -1,14 +1,16 @@
 """The study's controls from a spec (issue 21, study integration), as dry runs: ``lr_native`` as a
-built-in method of an evaluator."""
+built-in method of an evaluator, a detector trained from another detector's weights
+(``start_from``), claims across two evaluators of the same images (``evaluator_b``)."""
 import os.path as osp
 
 import pytest
 
 from conftest import REPO_ROOT, load_tool
-from fdsr_mm.study.dry_run import stage_command
+from fdsr_mm.study.dry_run import stage_command, topological_order
 from fdsr_mm.utils import run_tool
 
 MINIATURE = osp.join(REPO_ROOT, 'configs', 'study', 'miniature.py')
+CONTROLS = osp.join(REPO_ROOT, 'configs', 'study', 'examples', 'miniature_lr_controls.py')
 LR_NATIVE = """
 evaluators = dict(retinanet=dict(methods=['hr', 'bicubic', 'lr_native', 'dbpn_pretrained', 'dbpn',
                                           'fdsr']))
@@ -22,9 +24,9 @@ def run_study():
     return load_tool('run_study', 'run_study')
 
 
-def child_spec(tmp_path, body: str, name: str = 'child.py') -> str:
-    spec = tmp_path / name
-    spec.write_text(f'_base_ = [{MINIATURE!r}]\n{body}\n')
+def child_spec(tmp_path, body: str, base: str = MINIATURE) -> str:
+    spec = tmp_path / 'child.py'
+    spec.write_text(f'_base_ = [{base!r}]\n{body}\n')
     return str(spec)
 
 
@@ -62,3 +64,53 @@ def test_a_seeded_built_in_method_is_refused(run_study, tmp_path, capsys):
     err = spec_error(run_study, spec, capsys)
     assert f'({spec}: evaluators.retinanet.seeded)' in err
     assert "unknown fine-tune 'lr_native'" in err
+
+
+def test_a_detector_starts_from_another_detectors_last_checkpoint(run_study):
+    study = study_of(run_study, CONTROLS, '--quick')
+    stage = study.stages['det_faster_rcnn_lr']
+    assert stage.deps == ('data', 'det_faster_rcnn')
+    cmd = stage_command(study, 'det_faster_rcnn_lr')
+    assert cmd[2].endswith('lr_adapted/faster-rcnn_r18-c16-fpn_1xb4-300i_synthetic-coco-lr-'
+                           'adapted.py')
+    assert cmd[-1] == 'load_from=<last checkpoint of det_faster_rcnn>'
+    assert 'train_cfg.max_iters=20' in cmd and 'randomness.seed=0' in cmd
+    assert any(a.startswith('train_dataloader.dataset.data_root=') for a in cmd)
+    order = topological_order(study)
+    assert order.index('det_faster_rcnn') < order.index('det_faster_rcnn_lr')
+    # it is an evaluator like any other: its cascade runs its own last checkpoint
+    cascade = study.stages['cascade_faster_rcnn_lr']
+    assert 'det_faster_rcnn_lr' in cascade.deps
+    assert stage_command(study, 'cascade_faster_rcnn_lr')[3] == (
+        '<last checkpoint of det_faster_rcnn_lr>')
+
+
+def test_a_detector_starts_from_given_weights(run_study, tmp_path):
+    spec = child_spec(tmp_path, """
+detectors = dict(zoo=dict(config='configs/study/detectors/faster-rcnn_*-fpn_*.py', data='data',
+                          checkpoint='/given/zoo.pth'),
+                 faster_rcnn_lr=dict(start_from='zoo'))""", base=CONTROLS)
+    study = study_of(run_study, spec)
+    stage = study.stages['det_faster_rcnn_lr']
+    assert stage.deps == ('data', ) and stage.reads == ['/given/zoo.pth']
+    assert stage.fn(stage)[-1] == 'load_from=/given/zoo.pth'
+
+
+BAD_START = {
+    'unknown': ("detectors = dict(faster_rcnn_lr=dict(start_from='yolo'))",
+                'faster_rcnn_lr', "unknown detector 'yolo'"),
+    'itself': ("detectors = dict(faster_rcnn_lr=dict(start_from='faster_rcnn_lr'))",
+               'faster_rcnn_lr', "detector 'faster_rcnn_lr' starts from itself"),
+    'cycle': ("detectors = dict(faster_rcnn=dict(start_from='faster_rcnn_lr'))",
+              'faster_rcnn', 'start_from cycle faster_rcnn -> faster_rcnn_lr -> faster_rcnn'),
+    'given': ("detectors = dict(faster_rcnn_lr=dict(checkpoint='/given/x.pth'))",
+              'faster_rcnn_lr', 'a detector with given weights (checkpoint) is not trained'),
+}
+
+
+@pytest.mark.parametrize('fault', sorted(BAD_START))
+def test_a_bad_start_from_is_one_line_naming_the_key(run_study, tmp_path, capsys, fault):
+    body, det, what = BAD_START[fault]
+    spec = child_spec(tmp_path, body, base=CONTROLS)
+    err = spec_error(run_study, spec, capsys)
+    assert what in err and f'({spec}: detectors.{det}.start_from)' in err, err
