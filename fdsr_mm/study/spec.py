@@ -37,7 +37,10 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
                      runs every other SR variant and writes the Fig. 1 panels (stage cascade_<det>);
                      methods: SR methods and the built-ins hr, bicubic, lr_native (the LR image
                      itself through the detector); seeded: fine-tunes only
-    claims           id -> dict(evaluator, a, b, metric, text, paper): "b > a"
+    claims           id -> dict(evaluator, a, b, metric, text, paper[, evaluator_b]): "b > a" on
+                     the evaluator's run; evaluator_b: b's run is that evaluator's (same data:
+                     the images are paired by id), e.g. FDSR through the plain detector against
+                     bicubic through one adapted to LR images
     report           dict(fig3_methods, other_priors[, title, description, table_methods])
 
 Keys starting with ``_`` are the spec's own helper variables.
@@ -308,21 +311,37 @@ class StudySpec:
             self._need('report', m, self.sr_variants, 'SR variant')
 
     def _check_claims(self) -> None:
+        """Each side's method is run by its evaluator (b's: ``evaluator_b``, default
+        ``evaluator``); two evaluators of one claim score the same images (one data stage)."""
         for cid, c in self.claims.items():
-            self._need(f'claims.{cid}.evaluator', c.get('evaluator'), self.evaluators,
-                       'evaluator')
-            run = self.cascade_methods(c['evaluator'])
-            for side in ('a', 'b'):
-                self._need(f'claims.{cid}.{side}', c.get(side), run,
-                           f'method of the {c["evaluator"]} cascade')
+            sides = dict(a='evaluator', b='evaluator_b' if 'evaluator_b' in c else 'evaluator')
+            for key in dict.fromkeys(sides.values()):
+                self._need(f'claims.{cid}.{key}', c.get(key), self.evaluators, 'evaluator')
+            data = {key: self.detectors[c[key]]['data'] for key in sides.values()}
+            if len(set(data.values())) > 1:
+                self.fail(f'claims.{cid}.evaluator_b', f'{c["evaluator_b"]} evaluates data '
+                          f'{data["evaluator_b"]!r}, {c["evaluator"]} {data["evaluator"]!r}',
+                          'a claim across two evaluators pairs their test images: name '
+                          'evaluators of the same data stage')
+            for side, key in sides.items():
+                self._need(f'claims.{cid}.{side}', c.get(side), self.cascade_methods(c[key]),
+                           f'method of the {c[key]} cascade')
 
     # -- claims ----------------------------------------------------------------------------------
     def comparisons(self, report_names: Dict[str, str]) -> List[Comparison]:
         """The claims as :class:`Comparison`\\ s; ``report_names``: evaluator -> the name its
         results carry in the report (the Table 3 run: its detector config's name)."""
-        return [Comparison(report_names[c['evaluator']], c.get('text', f'{c["b"]} > {c["a"]}'),
-                           c['a'], c['b'], c.get('metric', 'AP'), c.get('paper', ''))
+        return [Comparison(report_names[c['evaluator']], c.get('text', _claim_text(c)), c['a'],
+                           c['b'], c.get('metric', 'AP'), c.get('paper', ''),
+                           report_names[c['evaluator_b']] if 'evaluator_b' in c else None)
                 for c in self.claims.values()]
+
+
+def _claim_text(claim: dict) -> str:
+    """``b > a``, or ``b (evaluator_b) > a (evaluator)`` across two evaluators."""
+    if 'evaluator_b' not in claim:
+        return f'{claim["b"]} > {claim["a"]}'
+    return f'{claim["b"]} ({claim["evaluator_b"]}) > {claim["a"]} ({claim["evaluator"]})'
 
 
 def _load(path: str) -> Config:

@@ -114,3 +114,41 @@ def test_a_bad_start_from_is_one_line_naming_the_key(run_study, tmp_path, capsys
     spec = child_spec(tmp_path, body, base=CONTROLS)
     err = spec_error(run_study, spec, capsys)
     assert what in err and f'({spec}: detectors.{det}.start_from)' in err, err
+
+
+def test_a_claim_across_two_evaluators_names_both(run_study, capsys):
+    study = study_of(run_study, CONTROLS)
+    claims = {c.claim: c for c in study.report_arguments()['comparisons']}
+    cross = claims['FDSR through the plain detector > bicubic through the LR-adapted one']
+    assert (cross.det, cross.base, cross.det_b, cross.method) == (
+        'faster_rcnn_lr', 'bicubic', 'faster_rcnn', 'fdsr')
+    assert cross.method_det == 'faster_rcnn'
+    same = claims['FDSR > bicubic (LR-adapted detector)']
+    assert same.det_b is None and same.method_det == 'faster_rcnn_lr'
+    code = run_tool('run_study', lambda: run_study.main([CONTROLS, '--dry-run', '--out-dir',
+                                                        '/nonexistent/study']))
+    assert code == 0
+    assert ('claim [faster_rcnn_lr / faster_rcnn] FDSR through the plain detector > bicubic '
+            'through the LR-adapted one: fdsr > bicubic on AP') in capsys.readouterr().out
+
+
+BAD_CLAIM = {
+    'evaluator_b': ("a='bicubic', evaluator_b='yolo', b='fdsr'", 'evaluator_b',
+                    "unknown evaluator 'yolo'"),
+    'other data': ("a='bicubic', evaluator_b='ssd', b='fdsr'", 'evaluator_b',
+                   "ssd evaluates data 'data_voc', faster_rcnn_lr 'data'"),
+    'not run by b': ("a='bicubic', evaluator_b='faster_rcnn', b='fdsr_a0b1x'", 'b',
+                     "unknown method of the faster_rcnn cascade 'fdsr_a0b1x'"),
+    'not run by a': ("a='dbpn', evaluator_b='faster_rcnn', b='fdsr'", 'a',
+                     "unknown method of the faster_rcnn_lr cascade 'dbpn'"),
+}
+
+
+@pytest.mark.parametrize('fault', sorted(BAD_CLAIM))
+def test_a_bad_claim_across_evaluators_is_one_line_naming_the_key(run_study, tmp_path, capsys,
+                                                                  fault):
+    fields, key, what = BAD_CLAIM[fault]
+    spec = child_spec(tmp_path, f"claims = {{'x': dict(evaluator='faster_rcnn_lr', {fields})}}",
+                      base=CONTROLS)
+    err = spec_error(run_study, spec, capsys)
+    assert what in err and f'({spec}: claims.x.{key})' in err, err

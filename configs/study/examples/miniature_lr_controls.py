@@ -1,7 +1,8 @@
 # A child study spec: the miniature study plus its low-resolution controls (issue 21): the
 # detector on the LR image itself (`lr_native`, a built-in method), and the study's Faster R-CNN
 # FPN fine-tuned on degraded images from its trained weights (`start_from`) as one more evaluator
-# on the same test images.
+# on the same test images. A claim with `evaluator_b` scores b on that evaluator's run and a on
+# `evaluator`'s, image by image (both evaluators must evaluate the same data).
 #   python tools/run_study.py configs/study/examples/miniature_lr_controls.py --dry-run
 _base_ = ['../miniature.py']
 
@@ -23,6 +24,12 @@ claims = {
     'faster_rcnn_lr:fdsr>bicubic': dict(
         evaluator='faster_rcnn_lr', a='bicubic', b='fdsr', metric='AP',
         text='FDSR > bicubic (LR-adapted detector)'),
+    'faster_rcnn:fdsr>faster_rcnn_lr:bicubic': dict(
+        evaluator='faster_rcnn_lr', a='bicubic', evaluator_b='faster_rcnn', b='fdsr',
+        metric='AP', text='FDSR through the plain detector > bicubic through the LR-adapted one'),
+    'faster_rcnn_lr:bicubic>faster_rcnn:bicubic': dict(
+        evaluator='faster_rcnn', a='bicubic', evaluator_b='faster_rcnn_lr', b='bicubic',
+        metric='AP', text='the LR-adapted detector > the plain one (both on bicubic)'),
 }
 
 report = dict(table_methods=['hr', 'bicubic', 'lr_native', 'dbpn_pretrained', 'dbpn', 'fdsr'])
