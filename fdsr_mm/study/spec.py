@@ -11,8 +11,9 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
                      study (stage <name>) | dict(root, outputs[, tool, args, ann_file]): a dataset
                      where it is (``tool`` prepares it in place; without one the stage checks
                      that ``outputs`` exist)
-    detectors        name -> dict(config (a glob: one file), data, iters): trained (stage
-                     det_<name>) | dict(config, data, checkpoint): given weights (model zoo)
+    detectors        name -> dict(config (a glob: one file), data, iters[, start_from]): trained
+                     (stage det_<name>; start_from: another detector whose weights it starts
+                     from, ``load_from``) | dict(config, data, checkpoint): given weights
     prior_architecture  the detector whose backbone the detector and random-init priors fill
     priors           name -> dict(detector=...) | dict(random_init=True)
                      | dict(config, data, iters): a classifier trained here (stage prior_<name>)
@@ -33,8 +34,13 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
     sr_checkpoints   name -> dict(config, checkpoint): SR models trained outside this study (a
                      file, or a work dir whose ``last_checkpoint`` names one)
     evaluators       detector -> dict(methods, seeded[, table3, cfg_options]); the first also
-                     runs every other SR variant and writes the Fig. 1 panels (stage cascade_<det>)
-    claims           id -> dict(evaluator, a, b, metric, text, paper): "b > a"
+                     runs every other SR variant and writes the Fig. 1 panels (stage cascade_<det>);
+                     methods: SR methods and the built-ins hr, bicubic, lr_native (the LR image
+                     itself through the detector); seeded: fine-tunes only
+    claims           id -> dict(evaluator, a, b, metric, text, paper[, evaluator_b]): "b > a" on
+                     the evaluator's run; evaluator_b: b's run is that evaluator's (same data:
+                     the images are paired by id), e.g. FDSR through the plain detector against
+                     bicubic through one adapted to LR images
     report           dict(fig3_methods, other_priors[, title, description, table_methods])
 
 Keys starting with ``_`` are the spec's own helper variables.
@@ -54,7 +60,8 @@ OPTIONAL = ('prior_architecture', 'priors', 'sr_data', 'sr_variants', 'sr_option
             'quick_sr_options',
             'task_finetunes', 'sr_checkpoints', 'cascade_options', 'device', 'launcher')
 LAUNCHERS = ('none', 'pytorch', 'slurm')
-BUILTIN_METHODS = ('hr', 'bicubic')
+#: methods of the cascade tool itself (``lr_native``: the detector on the LR image as it is)
+BUILTIN_METHODS = ('hr', 'bicubic', 'lr_native')
 #: table key -> the fields each of its entries needs; ENTRY_FIELDS: keys that are one entry.
 FIELDS = {'data': ('outputs', ), 'detectors': ('config', 'data'),
           'sr_variants': ('config', 'alpha', 'beta'), 'task_finetunes': ('config', 'detector'),
@@ -184,6 +191,7 @@ class StudySpec:
         for d, v in self.detectors.items():
             self._need(f'detectors.{d}.data', v.get('data'), self.data, 'data stage')
             self._size(f'detectors.{d}.iters', v.get('iters'))
+        self._check_detector_starts()
         if self.launcher:
             self._need('launcher.type', self.launcher.get('type'), LAUNCHERS, 'launcher')
         self._check_priors()
@@ -217,6 +225,26 @@ class StudySpec:
         for mode in ('full', 'quick'):
             if value is not None and value not in self.sizes[mode]:
                 self.fail(key, f'{value!r} is not in sizes.{mode}')
+
+    def _check_detector_starts(self) -> None:
+        """``start_from``: another detector (trained here or given), no cycle; only a detector
+        trained here starts from one."""
+        for d, v in self.detectors.items():
+            if 'start_from' not in v:
+                continue
+            key = f'detectors.{d}.start_from'
+            if not self.trained(d):
+                self.fail(key, 'a detector with given weights (checkpoint) is not trained here',
+                          'give iters instead of checkpoint, or drop start_from')
+            if v['start_from'] == d:
+                self.fail(key, f'detector {d!r} starts from itself', 'name another detector')
+            self._need(key, v['start_from'], self.detectors, 'detector')
+            chain = [d, v['start_from']]
+            while self.detectors[chain[-1]].get('start_from') is not None:
+                chain.append(self.detectors[chain[-1]]['start_from'])
+                if chain[-1] in chain[:-1]:
+                    self.fail(key, 'start_from cycle ' + ' -> '.join(chain),
+                              "let one of them start from its config's own weights")
 
     def _check_priors(self) -> None:
         self.prior_configs = {}
@@ -274,27 +302,46 @@ class StudySpec:
         methods = self.methods()
         for det, e in self.evaluators.items():
             self._need(f'evaluators.{det}', det, self.detectors, 'detector')
-            for m in self.cascade_methods(det) + self.seeded_methods(det):
+            for m in self.cascade_methods(det):
                 self._need(f'evaluators.{det}.methods', m, methods, 'method')
+            for m in self.seeded_methods(det):  # trained here with each seed: fine-tunes only
+                self._need(f'evaluators.{det}.seeded', m,
+                           [*self.sr_variants, *self.task_finetunes], 'fine-tune')
         for m in self.report.get('fig3_methods', []) + list(self.report.get('other_priors', {})):
             self._need('report', m, self.sr_variants, 'SR variant')
 
     def _check_claims(self) -> None:
+        """Each side's method is run by its evaluator (b's: ``evaluator_b``, default
+        ``evaluator``); two evaluators of one claim score the same images (one data stage)."""
         for cid, c in self.claims.items():
-            self._need(f'claims.{cid}.evaluator', c.get('evaluator'), self.evaluators,
-                       'evaluator')
-            run = self.cascade_methods(c['evaluator'])
-            for side in ('a', 'b'):
-                self._need(f'claims.{cid}.{side}', c.get(side), run,
-                           f'method of the {c["evaluator"]} cascade')
+            sides = dict(a='evaluator', b='evaluator_b' if 'evaluator_b' in c else 'evaluator')
+            for key in dict.fromkeys(sides.values()):
+                self._need(f'claims.{cid}.{key}', c.get(key), self.evaluators, 'evaluator')
+            data = {key: self.detectors[c[key]]['data'] for key in sides.values()}
+            if len(set(data.values())) > 1:
+                self.fail(f'claims.{cid}.evaluator_b', f'{c["evaluator_b"]} evaluates data '
+                          f'{data["evaluator_b"]!r}, {c["evaluator"]} {data["evaluator"]!r}',
+                          'a claim across two evaluators pairs their test images: name '
+                          'evaluators of the same data stage')
+            for side, key in sides.items():
+                self._need(f'claims.{cid}.{side}', c.get(side), self.cascade_methods(c[key]),
+                           f'method of the {c[key]} cascade')
 
     # -- claims ----------------------------------------------------------------------------------
     def comparisons(self, report_names: Dict[str, str]) -> List[Comparison]:
         """The claims as :class:`Comparison`\\ s; ``report_names``: evaluator -> the name its
         results carry in the report (the Table 3 run: its detector config's name)."""
-        return [Comparison(report_names[c['evaluator']], c.get('text', f'{c["b"]} > {c["a"]}'),
-                           c['a'], c['b'], c.get('metric', 'AP'), c.get('paper', ''))
+        return [Comparison(report_names[c['evaluator']], c.get('text', _claim_text(c)), c['a'],
+                           c['b'], c.get('metric', 'AP'), c.get('paper', ''),
+                           report_names[c['evaluator_b']] if 'evaluator_b' in c else None)
                 for c in self.claims.values()]
+
+
+def _claim_text(claim: dict) -> str:
+    """``b > a``, or ``b (evaluator_b) > a (evaluator)`` across two evaluators."""
+    if 'evaluator_b' not in claim:
+        return f'{claim["b"]} > {claim["a"]}'
+    return f'{claim["b"]} ({claim["evaluator_b"]}) > {claim["a"]} ({claim["evaluator"]})'
 
 
 def _load(path: str) -> Config:

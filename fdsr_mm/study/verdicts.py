@@ -18,7 +18,11 @@ percentile interval; the family is every claim that could be tested).
 
 Per-image records come from the cascade's method folders (``<out-dir>/methods/<name>/``):
 ``detections.bbox.json`` with ``results['dataset']['evaluated_ann_file']`` (COCO) or
-``voc_per_image.pkl`` (VOC). Nothing here looks at which way the numbers went.
+``voc_per_image.pkl`` (VOC). A claim across two detectors (``Comparison.det_b``: B through
+another detector than A, e.g. FDSR through the plain detector against bicubic through one adapted
+to LR images) takes B's records from that detector's run; both runs must have scored the same
+images (the pairs are by image id), else the claim is not checked. Nothing here looks at which
+way the numbers went.
 """
 import os.path as osp
 from dataclasses import dataclass
@@ -33,13 +37,21 @@ from fdsr_mm.evaluation.voc_per_image import evaluate_voc_per_image
 
 @dataclass(frozen=True)
 class Comparison:
-    """Claim ``method > base`` on detector ``det``'s cascade run, in ``key`` (AP or mAP)."""
+    """Claim ``method > base`` on detector ``det``'s cascade run, in ``key`` (AP or mAP);
+    ``det_b``: the run that scores ``method`` where it is another detector's (same images,
+    paired by image id)."""
     det: str
     claim: str
     base: str
     method: str
     key: str = 'AP'
     paper: str = ''
+    det_b: Optional[str] = None
+
+    @property
+    def method_det(self) -> str:
+        """The detector whose run scores ``method``."""
+        return self.det_b or self.det
 
 
 class PerImageRecords:
@@ -97,27 +109,39 @@ class PerImageRecords:
 def _seeded_pair(records: PerImageRecords, c: Comparison) -> tuple:
     """(records of base per seed, of method per seed): one record for a method without training
     seeds, one per seed otherwise; seeds shared by both methods are paired (the common ones)."""
-    seeds_a, seeds_b = records.seeds(c.det, c.base), records.seeds(c.det, c.method)
+    seeds_a, seeds_b = records.seeds(c.det, c.base), records.seeds(c.method_det, c.method)
     if len(seeds_a) > 1 and len(seeds_b) > 1:
         seeds_a = seeds_b = [k for k in seeds_a if k in seeds_b]
     return (records.get_seeds(c.det, c.base, seeds_a),
-            records.get_seeds(c.det, c.method, seeds_b))
+            records.get_seeds(c.method_det, c.method, seeds_b))
+
+
+def _other_images(c: Comparison, evs_a: list, evs_b: list) -> Optional[str]:
+    """Why the two runs of a claim across detectors cannot be paired (None: same images)."""
+    ids_a, ids_b = evs_a[0].img_ids, evs_b[0].img_ids
+    if ids_a == ids_b:
+        return None
+    return (f'could not be checked ({c.det} and {c.method_det} scored different images: '
+            f'{len(ids_a)} and {len(ids_b)}, {len(set(ids_a) & set(ids_b))} in common)')
 
 
 def _compare(c: Comparison, records: PerImageRecords, num_resamples: int, seed: int) -> dict:
     """One comparison's row: the hierarchical interval (seeds and images) where either method
     has training seeds, else the paired bootstrap over images (the same with one seed)."""
-    row = dict(det=c.det, claim=c.claim, base=c.base, method=c.method, key=c.key,
-               paper=c.paper, diff=None, low=None, high=None, num_images=None, num_seeds=None,
-               covers=None, p_value=None)
-    if c.det not in records.results or not {c.base, c.method} <= set(
-            records.results[c.det]['methods']):
+    row = dict(det=c.det, det_b=c.method_det, claim=c.claim, base=c.base, method=c.method,
+               key=c.key, paper=c.paper, diff=None, low=None, high=None, num_images=None,
+               num_seeds=None, covers=None, p_value=None)
+    if any(d not in records.results or m not in records.results[d]['methods']
+           for d, m in ((c.det, c.base), (c.method_det, c.method))):
         return dict(row, verdict='could not be checked (method not evaluated)')
     try:
         evs_a, evs_b = _seeded_pair(records, c)
     except FileNotFoundError as e:
         return dict(row, verdict=f'could not be checked (no per-image records: {e}; rerun the '
                                  'cascade)')
+    why = _other_images(c, evs_a, evs_b)
+    if why:
+        return dict(row, verdict=why)
     boot = hierarchical_bootstrap(evs_a, evs_b, c.key, num_resamples, seed)
     return dict(row, **{k: boot[k] for k in ('diff', 'low', 'high', 'num_images', 'num_seeds',
                                              'covers', 'p_value', 'num_resamples', 'verdict')})
@@ -180,13 +204,19 @@ def verdict_text(row: dict) -> str:
             f'[{_pp(row["low"])}, {_pp(row["high"])}] over {_over(row)}{holm_part})')
 
 
+def detectors(row: dict) -> str:
+    """``det``, or ``det / det_b`` for a claim across two detectors' runs (A's, then B's)."""
+    det_b = row.get('det_b') or row['det']
+    return row['det'] if det_b == row['det'] else f'{row["det"]} / {det_b}'
+
+
 def differences_table(rows: Sequence[dict]) -> Dict[str, str]:
-    """Markdown and CSV: detector, claim, metric, difference, 95% CI, what it covers, verdict,
-    p, the Holm-adjusted verdict (family of m claims), paper."""
+    """Markdown and CSV: detector (``A / B`` across two), claim, metric, difference, 95% CI,
+    what it covers, verdict, p, the Holm-adjusted verdict (family of m claims), paper."""
     m = next((r['family_size'] for r in rows if r.get('family_size') is not None), 0)
     header = ['Detector', 'Claim', 'Metric', 'Difference', '95% CI', 'Interval covers',
               'Verdict', 'p', f'Adjusted (Holm, family of {m} claims)', 'Paper']
-    body = [[r['det'], r['claim'], r['key'], _pp(r['diff']),
+    body = [[detectors(r), r['claim'], r['key'], _pp(r['diff']),
              '-' if r['low'] is None else f'[{_pp(r["low"])}, {_pp(r["high"])}]',
              '-' if r['diff'] is None else _over(r), r['verdict'], _p(r.get('p_value')),
              r.get('verdict_holm', '-') + ('' if r.get('p_holm') is None else

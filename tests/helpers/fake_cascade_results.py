@@ -10,7 +10,8 @@ def write_jittered_detections(run_dir: str, method: str, anns: list, rng: np.ran
                               jitter: float, found: float) -> dict:
     """``<run_dir>/methods/<method>/detections.bbox.json``: each ground-truth box found with
     probability ``found``, moved by N(0, ``jitter``) px; returns the method's results entry
-    (made-up image quality, placeholder AP: the tests score the detections themselves)."""
+    (made-up image quality, none for ``hr`` and ``lr_native`` as in the cascade's results;
+    placeholder AP: the tests score the detections themselves)."""
     dets = [dict(image_id=a['image_id'], category_id=a['category_id'],
                  bbox=(np.array(a['bbox']) + rng.normal(0, jitter, 4)).tolist(),
                  score=float(rng.uniform(0.2, 1.0)))
@@ -18,7 +19,7 @@ def write_jittered_detections(run_dir: str, method: str, anns: list, rng: np.ran
     os.makedirs(osp.join(run_dir, 'methods', method))
     with open(osp.join(run_dir, 'methods', method, 'detections.bbox.json'), 'w') as f:
         json.dump(dets, f)
-    return dict(iq={} if method == 'hr' else dict(psnr=25.0, fsim=0.9), det=dict(
+    return dict(iq={} if method in ('hr', 'lr_native') else dict(psnr=25.0, fsim=0.9), det=dict(
         AP=0.0, AP50=0.0, AP75=0.0, APS=None, APM=0.0, APL=None), sr_seconds=0.)
 
 

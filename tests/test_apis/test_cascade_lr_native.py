@@ -17,6 +17,7 @@ from mmengine.runner import load_checkpoint
 from helpers import cascade_testlib as lib
 from fdsr_mm.apis import parse_method, run_cascade
 from fdsr_mm.apis.cascade.detect_pass import replace_loader
+from fdsr_mm.apis.cascade.options import CascadeError
 from fdsr_mm.datasets.transforms import RescaleToHR
 from mmdet.registry import MODELS
 
@@ -109,3 +110,18 @@ def test_loader_and_rescale_steps():
         replace_loader(pipe[:-1], 'index.json', 'cache', lr_scale=4)
     r = RescaleToHR(4)(dict(scale_factor=(8.0, 6.0), ori_shape=(16, 18)))
     assert r['scale_factor'] == (2.0, 1.5) and r['ori_shape'] == (64, 72)
+
+
+def test_no_packing_step_fails_with_the_inputs_before_any_sr_work(run, tmp_path):
+    """lr_native on a test pipeline without packing: refused by check_inputs (one CascadeError
+    naming the pipeline), before the HR images are prepared or any method's images made."""
+    pipeline = [t for t in Config.fromfile(run['cfg']).test_dataloader.dataset.pipeline
+                if 'Pack' not in t['type']]
+    cache = tmp_path / 'cache'
+    with pytest.raises(CascadeError, match=r"lr_native needs a packing step \(PackDetInputs\) "
+                                           r"in the detector test pipeline: \['LoadImageFromFile'"):
+        run_cascade(run['cfg'], run['ckpt'], ['bicubic', 'lr_native'], str(tmp_path / 'out'),
+                    scale=4, cache_dir=str(cache), progress=False,
+                    cfg_options={'test_dataloader.dataset.pipeline': pipeline})
+    assert not (cache.exists() and any(p.is_file() for p in cache.rglob('*')))
+    assert not (tmp_path / 'out' / 'eval_inputs').exists()

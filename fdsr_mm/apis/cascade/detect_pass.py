@@ -30,9 +30,22 @@ from mmengine.runner import BaseLoop, Runner, TestLoop
 from mmdet.registry import DATASETS, LOOPS, METRICS
 
 from fdsr_mm.evaluation.voc_per_image import voc_dump_metrics
+from fdsr_mm.apis.cascade.options import CascadeError
 
 _COCO_KEYS = dict(AP='bbox_mAP', AP50='bbox_mAP_50', AP75='bbox_mAP_75', APS='bbox_mAP_s',
                   APM='bbox_mAP_m', APL='bbox_mAP_l')
+
+
+def check_lr_pipeline(pipeline: List[dict]) -> None:
+    """``lr_native`` needs a packing step in the detector test pipeline: ``RescaleToHR`` goes
+    before it so that the boxes come back in HR coordinates (:func:`replace_loader`).
+
+    Raises:
+        CascadeError: no packing step (checked with the inputs, before any SR work).
+    """
+    if not any('Pack' in t['type'] for t in pipeline):
+        raise CascadeError('lr_native needs a packing step (PackDetInputs) in the detector test '
+                           f'pipeline: {[t["type"] for t in pipeline]}.')
 
 
 def replace_loader(pipeline: List[dict], index_file: str, image_dir: str,
@@ -43,6 +56,8 @@ def replace_loader(pipeline: List[dict], index_file: str, image_dir: str,
     geometry; ``RescaleToHR`` before the packing step makes mmdet's rescale return the boxes in
     HR coordinates.
     """
+    if lr_scale > 1:
+        check_lr_pipeline(pipeline)
     out, found = [], False
     for t in pipeline:
         if t['type'] in ('LoadImageFromFile', 'mmdet.LoadImageFromFile',
@@ -60,9 +75,6 @@ def replace_loader(pipeline: List[dict], index_file: str, image_dir: str,
     if not found:
         raise ValueError('The detector test pipeline has no LoadImageFromFile to replace: '
                          f'{[t["type"] for t in pipeline]}.')
-    if lr_scale > 1 and not any(t['type'] == 'RescaleToHR' for t in out):
-        raise ValueError('lr_native needs a packing step (PackDetInputs) in the detector test '
-                         f'pipeline: {[t["type"] for t in pipeline]}.')
     return out
 
 

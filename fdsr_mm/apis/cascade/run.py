@@ -37,7 +37,8 @@ from fdsr_mm.utils.cli_errors import format_error
 from fdsr_mm.utils.configs import load_config
 from fdsr_mm.utils.io import atomic_write_text
 from fdsr_mm.apis.cascade import dataset as ds_utils
-from fdsr_mm.apis.cascade.detect_pass import DetectionPass, detection_runner, metric_type
+from fdsr_mm.apis.cascade.detect_pass import (DetectionPass, check_lr_pipeline, detection_runner,
+                                               metric_type)
 from fdsr_mm.apis.cascade.hr_prep import prepare_hr
 from fdsr_mm.apis.cascade.methods import (SRMethod, build_method_generator, check_config_scale,
                                           check_generator_scale, parse_method)
@@ -150,6 +151,8 @@ def check_inputs(opts: CascadeOptions, methods: List[SRMethod]) -> Setup:
         opts = dataclasses.replace(opts, hr_size=tuple(cfg.cascade_hr_size))
     metric = metric_type(cfg.test_evaluator)
     ds_cfg = ds_utils.dataset_cfg(cfg, opts.dataset)
+    if any(m.kind == 'lr' for m in methods):
+        check_lr_pipeline(ds_cfg.pipeline)
     coco = ds_utils.check_dataset(ds_cfg)
     out_dir = osp.abspath(opts.out_dir)
     cache_dir = osp.abspath(opts.cache_dir or osp.join(out_dir, 'sr_cache'))

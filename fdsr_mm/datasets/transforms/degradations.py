@@ -28,7 +28,7 @@ order only decides which colour gets the chroma weighting of a real JPEG.
 import hashlib
 import os.path as osp
 from dataclasses import dataclass
-from typing import Callable, Dict
+from typing import Callable, Dict, Sequence
 
 import cv2
 import numpy as np
@@ -80,6 +80,28 @@ def get_degradation(name: str) -> DegradationSpec:
 def degradation_key(path: str) -> str:
     """The per-file key of the randomness: the file's base name (``'000000397133.jpg'``)."""
     return osp.basename(path)
+
+
+def results_key(results: dict, name: str, path_keys: Sequence[str], per_call_random: bool,
+                owner: str) -> str:
+    """A transform's per-image key (:func:`degradation_key`) of the degradation ``name``: ''
+    for a deterministic one; else the base name of the first path of ``path_keys`` in
+    ``results``, with ``per_call_random`` a fresh ``#<draw>`` appended (new draws every call).
+
+    Raises:
+        KeyError: a seeded degradation and none of ``path_keys`` in ``results`` (``owner``: the
+            transform, named in the message).
+    """
+    if not get_degradation(name).seeded:
+        return ''
+    path = next((results[k] for k in path_keys if results.get(k) is not None), None)
+    if path is None:
+        raise KeyError(f'{owner} keys its randomness by the file name: the results have no '
+                       + ' or '.join(repr(k) for k in path_keys) + '.')
+    key = degradation_key(path)
+    if per_call_random:
+        key += f'#{np.random.randint(2**31 - 1)}'
+    return key
 
 
 def degradation_rng(seed: int, key: str) -> np.random.Generator:
@@ -254,22 +276,12 @@ class Degradation(BaseTransform):
         self.per_call_random = per_call_random
         self.gt_key, self.lq_key = gt_key, lq_key
 
-    def _key(self, results: dict) -> str:
-        path = results.get(f'{self.gt_key}_path', results.get('img_path'))
-        if path is None:
-            if not get_degradation(self.name).seeded:
-                return ''
-            raise KeyError(f'Degradation({self.name!r}) keys its randomness by the file name: '
-                           f"the results have no '{self.gt_key}_path' or 'img_path'.")
-        key = degradation_key(path)
-        if self.per_call_random:
-            key += f'#{np.random.randint(2**31 - 1)}'
-        return key
-
     def transform(self, results: dict) -> dict:
         order = results.get(f'{self.gt_key}_channel_order', 'bgr')
+        key = results_key(results, self.name, (f'{self.gt_key}_path', 'img_path'),
+                          self.per_call_random, f'Degradation({self.name!r})')
         results[self.lq_key] = degrade(results[self.gt_key], self.scale, self.name, self.seed,
-                                       self._key(results), channel_order=order)
+                                       key, channel_order=order)
         return set_lq_meta(results, self.scale, self.gt_key, self.lq_key)
 
     def __repr__(self):

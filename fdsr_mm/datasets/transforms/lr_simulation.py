@@ -7,13 +7,12 @@ cascade's bicubic (:func:`~fdsr_mm.datasets.transforms.bicubic.bicubic_upsample`
 fine-tuned on such images has seen, at training time, what its ``bicubic`` input looks like at test
 time. The image keeps its (mod-cropped) size, so the boxes keep their coordinates.
 """
-import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmdet.registry import TRANSFORMS
 
 from fdsr_mm.datasets.transforms.bicubic import bicubic_upsample
-from fdsr_mm.datasets.transforms.degradations import degradation_key, degrade, get_degradation
+from fdsr_mm.datasets.transforms.degradations import degrade, get_degradation, results_key
 
 
 @TRANSFORMS.register_module()
@@ -65,20 +64,11 @@ class SimulateLowResolution(BaseTransform):
                 if key in results:
                     results[key] = results[key][keep.numpy()]
 
-    def _key(self, results: dict) -> str:
-        if not get_degradation(self.degradation).seeded:
-            return ''
-        if 'img_path' not in results:
-            raise KeyError(f'SimulateLowResolution({self.degradation!r}) keys its randomness by '
-                           "the file name: the results have no 'img_path'.")
-        key = degradation_key(results['img_path'])
-        if self.per_call_random:
-            key += f'#{np.random.randint(2**31 - 1)}'
-        return key
-
     def transform(self, results: dict) -> dict:
         self._mod_crop(results)
-        lr = degrade(results['img'], self.scale, self.degradation, self.seed, self._key(results),
+        key = results_key(results, self.degradation, ('img_path', ), self.per_call_random,
+                          f'SimulateLowResolution({self.degradation!r})')
+        lr = degrade(results['img'], self.scale, self.degradation, self.seed, key,
                      channel_order=self.channel_order)
         results['img'] = bicubic_upsample(lr, self.scale)
         results['img_shape'] = results['img'].shape[:2]

@@ -9,7 +9,8 @@ from mmengine.registry import DefaultScope
 
 from fdsr_mm.datasets import DEGRADATIONS, Degradation, bicubic_downsample, degrade
 from fdsr_mm.datasets.transforms.degradations import (degradation_rng, gaussian_kernel,
-                                                      jpeg_compress, sample_realistic_params)
+                                                      jpeg_compress, results_key,
+                                                      sample_realistic_params)
 
 
 @pytest.fixture(scope='module')
@@ -130,3 +131,19 @@ def test_per_call_random_gives_fresh_draws_reproducible_from_numpy_seed(img):
     bic = Degradation(scale=4, name='bicubic')(dict(gt=img))
     np.testing.assert_array_equal(bic['img'], bicubic_downsample(img, 4))
     assert bic['scale'] == 4
+
+
+def test_both_transforms_key_their_draws_by_one_helper(img):
+    """results_key (Degradation's and SimulateLowResolution's): the file's base name, '' for a
+    deterministic degradation, a fresh draw appended per call, a missing path named."""
+    res = dict(gt_path='/hr/0001.png', img_path='/lr/0002.png')
+    assert results_key(res, 'realistic', ('gt_path', 'img_path'), False, 'T') == '0001.png'
+    assert results_key(res, 'bicubic', ('img_path', ), True, 'T') == ''
+    np.random.seed(0)
+    first = results_key(res, 'realistic', ('img_path', ), True, 'T')
+    np.random.seed(0)
+    assert results_key(res, 'realistic', ('img_path', ), True, 'T') == first
+    assert first.startswith('0002.png#')
+    with pytest.raises(KeyError, match="Degradation\\('realistic'\\) keys its randomness by the "
+                                       "file name: the results have no 'gt_path' or 'img_path'"):
+        Degradation(scale=4, name='realistic')(dict(gt=img))
