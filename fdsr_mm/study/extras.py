@@ -129,7 +129,12 @@ def loss_scale_section(work_dirs: Dict[str, str],
     Args:
         work_dirs: method -> the fine-tune's work_dir.
         settings: method -> (alpha, beta).
+
+    Returns:
+        str: the section; empty without such fine-tunes (e.g. a benchmark with no Fig. 3).
     """
+    if not work_dirs:
+        return ''
     lines = ['## Scale of the two loss terms during the fine-tunes', '',
              'Logged weighted terms (alpha x mean L1 over pixel values, beta x mean squared '
              'feature error), mean over the logged iterations (first -> last), their ratio, and '

@@ -7,6 +7,7 @@ import time
 from fdsr_mm.study.extras import loss_scale_section, seeds_section
 from fdsr_mm.study.report import write_study_report
 from fdsr_mm.study.stage_graph import Stage
+from fdsr_mm.study.transfer import write_transfer
 
 
 class ReportStage:
@@ -51,6 +52,9 @@ class ReportStage:
         timings = {n: (self.read_stage(n) or {}).get('seconds') for n in self.stages
                    if n != 'report'}
         extras = [loss_scale_section(*a['loss_scales']), seeds_section(*a['seeds'])]
+        if self.spec.report.get('transfer'):  # a benchmark study's transfer matrix
+            extras.insert(0, write_transfer(a['out_dir'], a['result_files'],
+                                            self.spec.report['transfer']))
         texts = {k: self.spec.report[k] for k in ('title', 'description', 'table_methods')
                  if k in self.spec.report}
         write_study_report(a['out_dir'], a['result_files'], fig3_settings=a['fig3_settings'],

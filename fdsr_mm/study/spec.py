@@ -14,8 +14,8 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
     detectors        name -> dict(config (a glob: one file), data, iters[, start_from]): trained
                      (stage det_<name>; start_from: another detector whose weights it starts
                      from, ``load_from``) | dict(config, data, checkpoint): given weights
-    prior_architecture  the detector whose backbone the detector and random-init priors fill
-    priors           name -> dict(detector=...) | dict(random_init=True)
+    prior_architecture  the detector whose backbone the random-init and classifier priors fill
+    priors           name -> dict(detector=...): that detector's backbone | dict(random_init=True)
                      | dict(config, data, iters): a classifier trained here (stage prior_<name>)
                      | dict(checkpoint=...): the SR config's own feature extractor, these weights
     sr_pretrain      dict(config, method, data, iters): trained (stage sr_pretrain)
@@ -31,6 +31,10 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
     task_finetunes   name -> dict(config, detector[, options]): the pre-trained SR through a
                      detector's loss; ``options``: cfg-options templates (``{data}``) pointing
                      the config's datasets at the detector's data
+    joint_finetunes  name -> dict(config, detector[, options]): the pre-trained SR and a copy of
+                     the trained detector trained in turns (SR4IR; stage sr_<name>); the SR
+                     method ``name``, and the detector ``name`` (that copy, its config and data
+                     those of ``detector``): an evaluator like any other (the pair)
     sr_checkpoints   name -> dict(config, checkpoint): SR models trained outside this study (a
                      file, or a work dir whose ``last_checkpoint`` names one)
     evaluators       detector -> dict(methods, seeded[, table3, cfg_options]); the first also
@@ -41,7 +45,9 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
                      the evaluator's run; evaluator_b: b's run is that evaluator's (same data:
                      the images are paired by id), e.g. FDSR through the plain detector against
                      bicubic through one adapted to LR images
-    report           dict(fig3_methods, other_priors[, title, description, table_methods])
+    report           dict(fig3_methods, other_priors[, title, description, table_methods,
+                     transfer]); transfer: dict(rows=dict(method=(objective, trained_with)),
+                     evaluators=[...]): the transfer matrix (:mod:`fdsr_mm.study.transfer`)
 
 Keys starting with ``_`` are the spec's own helper variables.
 """
@@ -58,13 +64,15 @@ DEFAULT_SPEC = 'configs/study/miniature.py'
 REQUIRED = ('sizes', 'data', 'detectors', 'sr_pretrain', 'evaluators', 'claims', 'report')
 OPTIONAL = ('prior_architecture', 'priors', 'sr_data', 'sr_variants', 'sr_options',
             'quick_sr_options',
-            'task_finetunes', 'sr_checkpoints', 'cascade_options', 'device', 'launcher')
+            'task_finetunes', 'joint_finetunes', 'sr_checkpoints', 'cascade_options', 'device',
+            'launcher')
 LAUNCHERS = ('none', 'pytorch', 'slurm')
 #: methods of the cascade tool itself (``lr_native``: the detector on the LR image as it is)
 BUILTIN_METHODS = ('hr', 'bicubic', 'lr_native')
 #: table key -> the fields each of its entries needs; ENTRY_FIELDS: keys that are one entry.
 FIELDS = {'data': ('outputs', ), 'detectors': ('config', 'data'),
           'sr_variants': ('config', 'alpha', 'beta'), 'task_finetunes': ('config', 'detector'),
+          'joint_finetunes': ('config', 'detector'),
           'sr_checkpoints': ('config', 'checkpoint'), 'evaluators': ('methods', ),
           'claims': ('evaluator', 'a', 'b')}
 ENTRY_FIELDS = {'sr_pretrain': ('config', 'method')}
@@ -114,8 +122,9 @@ class StudySpec:
         return path if osp.isabs(path) else osp.normpath(osp.join(self.root, path))
 
     def trained(self, det: str) -> bool:
-        """Whether detector ``det`` is trained by the study (else its checkpoint is given)."""
-        return 'checkpoint' not in self.detectors[det]
+        """Whether detector ``det`` has its own training stage (else its checkpoint is given, or
+        it is a joint fine-tune's detector)."""
+        return not {'checkpoint', 'joint'} & set(self.detectors[det])
 
     def fail(self, key: str, what: str, fix: str = None):
         raise SpecError(self.path, key, what, fix)
@@ -132,7 +141,8 @@ class StudySpec:
     def stage_names(self) -> List[str]:
         return [*self.data, *(f'det_{d}' for d in self.detectors if self.trained(d)), SR_PRETRAIN,
                 *(f'prior_{p}' for p, v in self.priors.items() if self.prior_has_stage(v)),
-                *(f'sr_{v}' for v in (*self.sr_variants, *self.task_finetunes))]
+                *(f'sr_{v}' for v in (*self.sr_variants, *self.task_finetunes,
+                                      *self.joint_finetunes))]
 
     @staticmethod
     def prior_has_stage(prior: dict) -> bool:
@@ -141,7 +151,7 @@ class StudySpec:
 
     def methods(self) -> List[str]:
         return [*BUILTIN_METHODS, self.sr_pretrain['method'], *self.sr_variants,
-                *self.task_finetunes, *self.sr_checkpoints]
+                *self.task_finetunes, *self.joint_finetunes, *self.sr_checkpoints]
 
     def given_files(self) -> List[tuple]:
         """(spec key, path) of every file or folder the study reads but does not make: datasets
@@ -186,6 +196,7 @@ class StudySpec:
             if mode not in self.sizes:
                 self.fail('sizes', f'no {mode} sizes')
         self._check_fields()
+        self._add_joint_detectors()
         self.det_configs = {d: self.find_config(f'detectors.{d}.config', v['config'])
                             for d, v in self.detectors.items()}
         for d, v in self.detectors.items():
@@ -246,9 +257,23 @@ class StudySpec:
                     self.fail(key, 'start_from cycle ' + ' -> '.join(chain),
                               "let one of them start from its config's own weights")
 
+    def _add_joint_detectors(self) -> None:
+        """Each joint fine-tune's own detector, under the fine-tune's name (``joint=name``)."""
+        for name, j in self.joint_finetunes.items():
+            key = f'joint_finetunes.{name}'
+            if name in self.detectors:
+                self.fail(key, f'{name!r} is also a detector',
+                          'give the joint fine-tune its own name: it names its detector too')
+            self._need(f'{key}.detector', j['detector'], self.detectors, 'detector')
+            base = self.detectors[j['detector']]
+            if 'joint' in base:
+                self.fail(f'{key}.detector', f'{j["detector"]!r} is a joint fine-tune\'s detector',
+                          'start from a detector trained or given in `detectors`')
+            self.cfg.detectors[name] = dict(config=base['config'], data=base['data'], joint=name)
+
     def _check_priors(self) -> None:
         self.prior_configs = {}
-        if any('detector' in v or v.get('random_init') for v in self.priors.values()):
+        if any('config' in v or v.get('random_init') for v in self.priors.values()):
             self._need('prior_architecture', self.prior_architecture, self.detectors, 'detector')
         for p, v in self.priors.items():
             if 'checkpoint' in v:
@@ -264,32 +289,35 @@ class StudySpec:
                           'classifier config= or a checkpoint=')
 
     def _check_sr(self) -> None:
+        """The SR entries; each config glob is replaced by the one file it matches."""
         pre = self.sr_pretrain
-        self.find_config('sr_pretrain.config', pre['config'])
+        pre['config'] = self.find_config('sr_pretrain.config', pre['config'])
         if 'convert' not in pre:
             self._need('sr_pretrain.data', pre.get('data'), self.data, 'data stage')
         stages = self.stage_names()
         if self.sr_variants:
             self._need('sr_data', self.sr_data, self.data, 'data stage')
         for v, s in self.sr_variants.items():
-            self.find_config(f'sr_variants.{v}.config', s['config'])
+            s['config'] = self.find_config(f'sr_variants.{v}.config', s['config'])
             if s.get('prior') is not None:
                 self._need(f'sr_variants.{v}.prior', s['prior'], self.priors, 'prior')
             self._need(f'sr_variants.{v}.start_from', s.get('start_from', SR_PRETRAIN), stages,
                        'stage')
         for t, s in self.task_finetunes.items():
-            self.find_config(f'task_finetunes.{t}.config', s['config'])
+            s['config'] = self.find_config(f'task_finetunes.{t}.config', s['config'])
             self._need(f'task_finetunes.{t}.detector', s.get('detector'), self.detectors,
                        'detector')
+        for j, s in self.joint_finetunes.items():
+            s['config'] = self.find_config(f'joint_finetunes.{j}.config', s['config'])
         for m, s in self.sr_checkpoints.items():
-            self.find_config(f'sr_checkpoints.{m}.config', s['config'])
+            s['config'] = self.find_config(f'sr_checkpoints.{m}.config', s['config'])
         self._check_unique_methods()
 
     def _check_unique_methods(self) -> None:
         """One SR method per name: a name in two tables would silently score one of them."""
         where = {'built-in': BUILTIN_METHODS, 'sr_pretrain.method': [self.sr_pretrain['method']],
                  'sr_variants': self.sr_variants, 'task_finetunes': self.task_finetunes,
-                 'sr_checkpoints': self.sr_checkpoints}
+                 'joint_finetunes': self.joint_finetunes, 'sr_checkpoints': self.sr_checkpoints}
         for m in self.methods():
             keys = [k for k, names in where.items() if m in names]
             if len(keys) > 1:
@@ -309,6 +337,20 @@ class StudySpec:
                            [*self.sr_variants, *self.task_finetunes], 'fine-tune')
         for m in self.report.get('fig3_methods', []) + list(self.report.get('other_priors', {})):
             self._need('report', m, self.sr_variants, 'SR variant')
+        self._check_transfer(self.report.get('transfer'))
+
+    def _check_transfer(self, transfer) -> None:
+        """``report.transfer``: every row method run by every listed evaluator."""
+        if not transfer:
+            return
+        for e in transfer.get('evaluators', ()):
+            self._need('report.transfer.evaluators', e, self.evaluators, 'evaluator')
+            for m, (_, trained_with) in transfer.get('rows', {}).items():
+                self._need(f'report.transfer.rows.{m}', m, self.cascade_methods(e),
+                           f'method of the {e} cascade')
+                if trained_with is not None:
+                    self._need(f'report.transfer.rows.{m}', trained_with, self.detectors,
+                               'detector')
 
     def _check_claims(self) -> None:
         """Each side's method is run by its evaluator (b's: ``evaluator_b``, default

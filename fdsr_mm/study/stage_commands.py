@@ -40,8 +40,8 @@ class StageCommands:
         start = self.pretrain_checkpoint() if start == SR_PRETRAIN else self.checkpoint(start)
         extra = list(p['opts']) + [f'load_from={start}']
         prior = self.spec.priors.get(v.get('prior'), {})
-        if v.get('prior') and 'checkpoint' not in prior:  # the prior architecture's config
-            extra.append(f'model.feature_loss.detector_config={self.prior_config()}')
+        if v.get('prior') and 'checkpoint' not in prior:  # its detector's or architecture's
+            extra.append(f'model.feature_loss.detector_config={self.prior_config(v["prior"])}')
         if v.get('prior'):  # the weights of the prior
             extra.append(f'model.feature_loss.checkpoint={self.prior_checkpoint(v["prior"])}')
         extra += p.get('cfg_options', [])
@@ -50,16 +50,27 @@ class StageCommands:
 
     def run_task_finetune(self, stage: Stage):
         """TDSR: from the pre-trained SR weights, through the trained detector's own loss."""
+        return self._through_detector(stage, self.spec.task_finetunes, 'model.task_loss')
+
+    def run_joint_finetune(self, stage: Stage):
+        """SR4IR: the pre-trained SR weights and a trained detector, trained in turns (the
+        generator load is partial by design: the detector comes from ``model.detector``)."""
+        return self._through_detector(stage, self.spec.joint_finetunes, 'model.detector')
+
+    def _through_detector(self, stage: Stage, table: dict, key: str):
+        """The command of a fine-tune through a study detector: ``key.config`` / ``key.
+        checkpoint`` name the detector, the datasets point at its data."""
         name = re.sub(r'_s\d+$', '', stage.name[len('sr_'):])
-        task = self.spec.task_finetunes[name]
+        task = table[name]
         det = task['detector']
         root = self.data_dir(self.spec.detectors[det]['data'])
         data_opts = ([fill(t, dict(self.sizes, data=root)) for t in task['options']]
                      if 'options' in task else
                      [f'{lo}.dataset.det_dataset.data_root={root}/' for lo in LOADERS])
+        cfg_key = 'config' if key == 'model.detector' else 'detector_config'
         extra = [f'load_from={self.pretrain_checkpoint()}',
-                 f'model.task_loss.detector_config={self.spec.det_configs[det]}',
-                 f'model.task_loss.checkpoint={self.detector_checkpoint(det)}', *data_opts]
+                 f'{key}.{cfg_key}={self.spec.det_configs[det]}',
+                 f'{key}.checkpoint={self.detector_checkpoint(det)}', *data_opts]
         extra += list(self.spec.quick_sr_options) if self.quick else []
         return self.train_cmd(stage.params['config'], self.stage_dir(stage.name),
                               stage.params['iters'], extra, stage.params['seed'])
@@ -75,7 +86,7 @@ class StageCommands:
         if method in self.spec.sr_checkpoints:
             config = self.spec.sr_checkpoints[method]['config']
             return f'{method}={config}:{self.given_sr_checkpoint(method)}'
-        for table in (self.spec.sr_variants, self.spec.task_finetunes):
+        for table in (self.spec.sr_variants, self.spec.task_finetunes, self.spec.joint_finetunes):
             if base in table:
                 return f'{method}={table[base]["config"]}:{self.checkpoint("sr_" + method)}'
         return method

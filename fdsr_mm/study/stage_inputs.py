@@ -4,6 +4,7 @@ and the files from outside the study each stage reads. Mixed into ``Study`` (use
 ``out``, ``sizes``, ``quick``, ``seed``, ``dry_run`` and ``stage_dir``)."""
 import os.path as osp
 import string
+from typing import Optional
 
 from fdsr_mm.study.spec import SR_PRETRAIN
 from fdsr_mm.utils.cli_errors import ToolError
@@ -34,16 +35,25 @@ class StageInputs:
         return self.spec.path_of(d['root']) if 'root' in d else osp.join(self.out, d['folder'])
 
     def detector_checkpoint(self, det: str) -> str:
-        """A detector's weights: the given file, or the last checkpoint of its training stage."""
-        given = self.spec.detectors[det].get('checkpoint')
-        return self.spec.path_of(given) if given else self.checkpoint(f'det_{det}')
+        """A detector's weights: the given file, the last checkpoint of its training stage, or
+        for a joint fine-tune's detector that of the fine-tune (its ``detector.*`` part)."""
+        d = self.spec.detectors[det]
+        if 'joint' in d:
+            return self.checkpoint(f'sr_{d["joint"]}')
+        return self.spec.path_of(d['checkpoint']) if 'checkpoint' in d else \
+            self.checkpoint(f'det_{det}')
 
     def detector_deps(self, det: str) -> list:
+        d = self.spec.detectors[det]
+        if 'joint' in d:
+            return [f'sr_{d["joint"]}']
         return [f'det_{det}'] if self.spec.trained(det) else []
 
     def detector_reads(self, det: str) -> list:
-        """The given weights file of a detector no stage trains (its stage reads it)."""
-        return [] if self.spec.trained(det) else [self.detector_checkpoint(det)]
+        """The given weights file of a detector no stage of the study makes (its stage reads
+        it)."""
+        d = self.spec.detectors[det]
+        return [] if self.spec.trained(det) or 'joint' in d else [self.detector_checkpoint(det)]
 
     def prior_reads(self, prior: str) -> list:
         p = self.spec.priors[prior]
@@ -100,8 +110,11 @@ class StageInputs:
     def iters(self, key):
         return None if key is None else self.sizes[key]
 
-    def prior_config(self) -> str:
-        return self.spec.det_configs[self.spec.prior_architecture]
+    def prior_config(self, prior: Optional[str] = None) -> str:
+        """The config of a prior's network: its own detector's (``detector=`` priors), else the
+        ``prior_architecture`` whose backbone random-init and classifier weights fill."""
+        det = self.spec.priors.get(prior, {}).get('detector', self.spec.prior_architecture)
+        return self.spec.det_configs[det]
 
     def prior_deps(self, prior: str) -> list:
         p = self.spec.priors[prior]

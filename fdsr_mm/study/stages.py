@@ -3,8 +3,8 @@ public tools (``tools/train.py``, ``tools/cascade_eval.py``, the data generators
 
 Stages: the data (``<name>``: generated, prepared in place, or checked), the detectors trained
 here (``det_<name>``), the SR pre-training or the conversion of the official weights
-(``sr_pretrain``), the feature priors made here (``prior_<name>``), the SR fine-tunes
-and task-driven fine-tunes (``sr_<name>``), the cascades (``cascade_<evaluator>``), with ``seeds``
+(``sr_pretrain``), the feature priors made here (``prior_<name>``), the SR fine-tunes,
+task-driven and joint (SR4IR) fine-tunes (``sr_<name>``), the cascades (``cascade_<evaluator>``), with ``seeds``
 > 1 the seeded fine-tunes and their cascades again (suffix ``_s<k>``), and ``report``. Insertion
 order is start order: the priors and the SR pre-training first (the fine-tunes wait for them), seed
 k's cascades before seed k+1's training.
@@ -151,7 +151,8 @@ class Study(StageGraph, StageInputs, StageCommands, ReportStage):
                 self._detector_stage(det)
 
     def _sr_stages(self, k: int):
-        """The SR fine-tunes (and task-driven ones) with training seed ``seed + k``."""
+        """The SR fine-tunes (task-driven and, for k = 0, joint ones) with training seed
+        ``seed + k``."""
         sfx, seed = (f'_s{k}' if k else ''), self.seed + k
         data = self.spec.sr_data
         for variant, v in self.spec.sr_variants.items():
@@ -167,14 +168,18 @@ class Study(StageGraph, StageInputs, StageCommands, ReportStage):
             self.add(Stage(f'sr_{variant}{sfx}', deps=deps, fn=self.run_finetune, params=params,
                            outputs=[f'sr_{variant}{sfx}/last_checkpoint'],
                            reads=self.prior_reads(v['prior']) if v.get('prior') else []))
-        for name, t in self.spec.task_finetunes.items():
-            det_data = self.spec.detectors[t['detector']]['data']
-            self.add(Stage(f'sr_{name}{sfx}',
-                           deps=[SR_PRETRAIN, *self.detector_deps(t['detector']), det_data],
-                           fn=self.run_task_finetune,
-                           params=dict(config=t['config'], seed=seed, iters=self.sizes['ft_iters']),
-                           outputs=[f'sr_{name}{sfx}/last_checkpoint'],
-                           reads=self.detector_reads(t['detector'])))
+        tables = [(self.spec.task_finetunes, self.run_task_finetune)]
+        if not k:  # joint fine-tunes (SR4IR) train once: their detector is an evaluator
+            tables.append((self.spec.joint_finetunes, self.run_joint_finetune))
+        for table, fn in tables:
+            for name, t in table.items():
+                det_data = self.spec.detectors[t['detector']]['data']
+                self.add(Stage(f'sr_{name}{sfx}',
+                               deps=[SR_PRETRAIN, *self.detector_deps(t['detector']), det_data],
+                               fn=fn, params=dict(config=t['config'], seed=seed,
+                                                  iters=self.sizes['ft_iters']),
+                               outputs=[f'sr_{name}{sfx}/last_checkpoint'],
+                               reads=self.detector_reads(t['detector'])))
 
     def _cascade_stages(self, k: int):
         """Seed 0: the paper's tables; seed k > 0: the seeded methods only, named ``<m>_s<k>``."""
@@ -188,6 +193,7 @@ class Study(StageGraph, StageInputs, StageCommands, ReportStage):
             deps = [self.spec.detectors[det]['data'], *self.detector_deps(det), SR_PRETRAIN]
             deps += [f'sr_{m}' for m in methods
                      if m not in fixed and m not in self.spec.sr_checkpoints]
+            deps = list(dict.fromkeys(deps))  # the pair's detector and SR: one stage
             panels = self.sizes['panels'] if i == 0 and not k else 0
             self.add(Stage(f'cascade_{det}{sfx}', deps=deps, fn=self.run_cascade,
                            params=dict(det=det, methods=methods, panels=panels,
