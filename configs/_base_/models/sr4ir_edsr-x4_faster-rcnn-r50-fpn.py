@@ -27,3 +27,8 @@ optim_wrapper = dict(
 # A study or user starting the generator from an SR-only checkpoint (generator.* keys) keeps the
 # detector of model.detector.checkpoint: the load is partial by design.
 load_from_partial = True
+# Distributed training (--launcher pytorch/slurm): each network in its own DDP wrapper and
+# SR4IR.train_step called as it is (as MMagic's GAN models run); the plain model wrapper would
+# bypass the two steps. Not exercised across processes by the test suite.
+model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel', broadcast_buffers=False,
+                         find_unused_parameters=False)
