@@ -34,9 +34,11 @@ COVERS_SEEDS_AND_IMAGES = 'training seeds and test images'
 
 
 def _mean_diff(evs_a: Sequence, evs_b: Sequence, seeds: np.ndarray,
-               images: Optional[np.ndarray], key: str) -> Optional[float]:
-    """Mean over ``seeds`` of ``score(B_k) - score(A_k)`` on ``images``; each distinct record is
-    scored once (an unseeded method's one record stands for every seed)."""
+               images: Optional[np.ndarray], key: str, ref: Optional[tuple] = None
+               ) -> Optional[float]:
+    """Mean over ``seeds`` of ``score(B_k) - score(A_k)`` on ``images``, minus the same on the
+    ``ref`` records (``(refs_a, refs_b)``) where given; each distinct record is scored once (an
+    unseeded method's one record stands for every seed)."""
     cache: Dict[int, Optional[float]] = {}
 
     def score(ev):
@@ -45,11 +47,15 @@ def _mean_diff(evs_a: Sequence, evs_b: Sequence, seeds: np.ndarray,
         return cache[id(ev)]
 
     diffs = []
+    pairs = [(evs_a, evs_b, 1.)] + ([(ref[0], ref[1], -1.)] if ref else [])
     for k in seeds:
-        a, b = score(evs_a[k % len(evs_a)]), score(evs_b[k % len(evs_b)])
-        if a is None or b is None:
-            return None
-        diffs.append(b - a)
+        d = 0.
+        for recs_a, recs_b, sign in pairs:
+            a, b = score(recs_a[k % len(recs_a)]), score(recs_b[k % len(recs_b)])
+            if a is None or b is None:
+                return None
+            d += sign * (b - a)
+        diffs.append(d)
     return float(np.mean(diffs))
 
 
@@ -69,8 +75,14 @@ def _check(evs_a: Sequence, evs_b: Sequence) -> int:
 
 
 def hierarchical_bootstrap(evs_a: Sequence, evs_b: Sequence, key: str = 'AP',
-                           num_resamples: int = 1000, seed: int = 0) -> dict:
+                           num_resamples: int = 1000, seed: int = 0,
+                           ref: Optional[tuple] = None) -> dict:
     """95% interval of the seed-mean ``score(B) - score(A)``, over training seeds and test images.
+
+    With ``ref = (refs_a, refs_b)`` (the same methods' records in another run of the same images,
+    e.g. through the detector they were trained with) the statistic is the difference in
+    differences ``[score(B) - score(A)] - [score(B_ref) - score(A_ref)]``, every record on the
+    same draw: above 0, B loses less than A from the reference run to this one.
 
     Args:
         evs_a, evs_b: Per-image records of each method, one per training seed (index k: seed k;
@@ -88,16 +100,19 @@ def hierarchical_bootstrap(evs_a: Sequence, evs_b: Sequence, key: str = 'AP',
         ``num_seeds`` and ``covers`` (what the interval covers).
     """
     num_seeds = _check(evs_a, evs_b)
+    if ref is not None and (_check(*ref) != num_seeds or
+                            ref[0][0].img_ids != evs_a[0].img_ids):
+        raise ValueError('the reference records need the same seeds and the same images.')
     image_rng = np.random.default_rng(seed)  # the paired bootstrap's stream of image draws
     seed_rng = np.random.default_rng([seed, 1])
     n = evs_a[0].num_images
     diffs: List[float] = []
     for _ in range(num_resamples):
         seeds = seed_rng.integers(0, num_seeds, num_seeds)
-        d = _mean_diff(evs_a, evs_b, seeds, image_rng.integers(0, n, n), key)
+        d = _mean_diff(evs_a, evs_b, seeds, image_rng.integers(0, n, n), key, ref)
         if d is not None:
             diffs.append(d)
-    diff = _mean_diff(evs_a, evs_b, np.arange(num_seeds), None, key)
+    diff = _mean_diff(evs_a, evs_b, np.arange(num_seeds), None, key, ref)
     low, high = (np.percentile(diffs, [2.5, 97.5]).tolist() if diffs else (None, None))
     return dict(diff=diff, low=low, high=high, num_resamples=len(diffs), num_images=n,
                 verdict=verdict(low, high), p_value=percentile_p_value(diffs), num_seeds=num_seeds,

@@ -34,6 +34,7 @@ def describe_report(args: dict) -> List[str]:
         lines.append(f'  Table 3: {args["table3_file"]}')
     lines.append(f'  Fig. 3 points: {", ".join(args["fig3_settings"])}')
     lines += [f'  claim [{c.det}' + (f' / {c.det_b}' if c.det_b else '') +
+              (f' relative to {c.det_ref}' if c.det_ref else '') +
               f'] {c.claim}: {c.method} > {c.base} on {c.key}'
               + (f' (paper: {c.paper})' if c.paper else '') for c in args['comparisons']]
     return lines
@@ -75,8 +76,8 @@ def stage_listing(study: Study) -> List[dict]:
                    outputs=list(stage.outputs), in_process=stage.in_process)
         if name == 'report':
             args = dict(study.report_arguments())
-            args['comparisons'] = [{k: v for k, v in c.__dict__.items()  # det_b: if given
-                                    if k != 'det_b' or v is not None}
+            args['comparisons'] = [{k: v for k, v in c.__dict__.items()  # det_b/ref: if given
+                                    if k not in ('det_b', 'det_ref') or v is not None}
                                    for c in args['comparisons']]
             row['report'] = args
         elif not stage.in_process:

@@ -41,8 +41,10 @@ The keys (see the comments of ``configs/study/miniature.py`` and ``paper_coco.py
                      runs every other SR variant and writes the Fig. 1 panels (stage cascade_<det>);
                      methods: SR methods and the built-ins hr, bicubic, lr_native (the LR image
                      itself through the detector); seeded: fine-tunes only
-    claims           id -> dict(evaluator, a, b, metric, text, paper[, evaluator_b]): "b > a" on
-                     the evaluator's run; evaluator_b: b's run is that evaluator's (same data:
+    claims           id -> dict(evaluator, a, b, metric, text, paper[, evaluator_b, relative_to]):
+                     "b > a" on the evaluator's run (:mod:`fdsr_mm.study.spec_claims`;
+                     relative_to: "b loses less than a" against that evaluator's run);
+                     evaluator_b: b's run is that evaluator's (same data:
                      the images are paired by id), e.g. FDSR through the plain detector against
                      bicubic through one adapted to LR images
     report           dict(fig3_methods, other_priors[, title, description, table_methods,
@@ -53,11 +55,11 @@ Keys starting with ``_`` are the spec's own helper variables.
 """
 import glob
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 from mmengine.config import Config
 
-from fdsr_mm.study.verdicts import Comparison
+from fdsr_mm.study.spec_claims import ClaimChecks
 from fdsr_mm.utils.cli_errors import ToolError
 
 DEFAULT_SPEC = 'configs/study/miniature.py'
@@ -90,7 +92,7 @@ class SpecError(ToolError):
         super().__init__(what, f'{path}: {key}', fix)
 
 
-class StudySpec:
+class StudySpec(ClaimChecks):
     """A checked spec: the config, the files its globs name, the methods of each cascade.
 
     Args:
@@ -338,52 +340,6 @@ class StudySpec:
         for m in self.report.get('fig3_methods', []) + list(self.report.get('other_priors', {})):
             self._need('report', m, self.sr_variants, 'SR variant')
         self._check_transfer(self.report.get('transfer'))
-
-    def _check_transfer(self, transfer) -> None:
-        """``report.transfer``: every row method run by every listed evaluator."""
-        if not transfer:
-            return
-        for e in transfer.get('evaluators', ()):
-            self._need('report.transfer.evaluators', e, self.evaluators, 'evaluator')
-            for m, (_, trained_with) in transfer.get('rows', {}).items():
-                self._need(f'report.transfer.rows.{m}', m, self.cascade_methods(e),
-                           f'method of the {e} cascade')
-                if trained_with is not None:
-                    self._need(f'report.transfer.rows.{m}', trained_with, self.detectors,
-                               'detector')
-
-    def _check_claims(self) -> None:
-        """Each side's method is run by its evaluator (b's: ``evaluator_b``, default
-        ``evaluator``); two evaluators of one claim score the same images (one data stage)."""
-        for cid, c in self.claims.items():
-            sides = dict(a='evaluator', b='evaluator_b' if 'evaluator_b' in c else 'evaluator')
-            for key in dict.fromkeys(sides.values()):
-                self._need(f'claims.{cid}.{key}', c.get(key), self.evaluators, 'evaluator')
-            data = {key: self.detectors[c[key]]['data'] for key in sides.values()}
-            if len(set(data.values())) > 1:
-                self.fail(f'claims.{cid}.evaluator_b', f'{c["evaluator_b"]} evaluates data '
-                          f'{data["evaluator_b"]!r}, {c["evaluator"]} {data["evaluator"]!r}',
-                          'a claim across two evaluators pairs their test images: name '
-                          'evaluators of the same data stage')
-            for side, key in sides.items():
-                self._need(f'claims.{cid}.{side}', c.get(side), self.cascade_methods(c[key]),
-                           f'method of the {c[key]} cascade')
-
-    # -- claims ----------------------------------------------------------------------------------
-    def comparisons(self, report_names: Dict[str, str]) -> List[Comparison]:
-        """The claims as :class:`Comparison`\\ s; ``report_names``: evaluator -> the name its
-        results carry in the report (the Table 3 run: its detector config's name)."""
-        return [Comparison(report_names[c['evaluator']], c.get('text', _claim_text(c)), c['a'],
-                           c['b'], c.get('metric', 'AP'), c.get('paper', ''),
-                           report_names[c['evaluator_b']] if 'evaluator_b' in c else None)
-                for c in self.claims.values()]
-
-
-def _claim_text(claim: dict) -> str:
-    """``b > a``, or ``b (evaluator_b) > a (evaluator)`` across two evaluators."""
-    if 'evaluator_b' not in claim:
-        return f'{claim["b"]} > {claim["a"]}'
-    return f'{claim["b"]} ({claim["evaluator_b"]}) > {claim["a"]} ({claim["evaluator"]})'
 
 
 def _load(path: str) -> Config:

@@ -47,6 +47,7 @@ class Comparison:
     key: str = 'AP'
     paper: str = ''
     det_b: Optional[str] = None
+    det_ref: Optional[str] = None  # "method loses less than base from det_ref's run to det's"
 
     @property
     def method_det(self) -> str:
@@ -128,7 +129,8 @@ def _other_images(c: Comparison, evs_a: list, evs_b: list) -> Optional[str]:
 def _compare(c: Comparison, records: PerImageRecords, num_resamples: int, seed: int) -> dict:
     """One comparison's row: the hierarchical interval (seeds and images) where either method
     has training seeds, else the paired bootstrap over images (the same with one seed)."""
-    row = dict(det=c.det, det_b=c.method_det, claim=c.claim, base=c.base, method=c.method,
+    row = dict(det=c.det, det_b=c.method_det, det_ref=c.det_ref, claim=c.claim, base=c.base,
+               method=c.method,
                key=c.key, paper=c.paper, diff=None, low=None, high=None, num_images=None,
                num_seeds=None, covers=None, p_value=None)
     if any(d not in records.results or m not in records.results[d]['methods']
@@ -140,9 +142,16 @@ def _compare(c: Comparison, records: PerImageRecords, num_resamples: int, seed: 
         return dict(row, verdict=f'could not be checked (no per-image records: {e}; rerun the '
                                  'cascade)')
     why = _other_images(c, evs_a, evs_b)
+    ref = None
+    if c.det_ref and not why:
+        if any(m not in records.results.get(c.det_ref, {}).get('methods', {})
+               for m in (c.base, c.method)):
+            return dict(row, verdict='could not be checked (method not evaluated)')
+        ref = _seeded_pair(records, Comparison(c.det_ref, c.claim, c.base, c.method, c.key))
+        why = _other_images(Comparison(c.det, '', '', '', det_b=c.det_ref), evs_a, ref[0])
     if why:
         return dict(row, verdict=why)
-    boot = hierarchical_bootstrap(evs_a, evs_b, c.key, num_resamples, seed)
+    boot = hierarchical_bootstrap(evs_a, evs_b, c.key, num_resamples, seed, ref)
     return dict(row, **{k: boot[k] for k in ('diff', 'low', 'high', 'num_images', 'num_seeds',
                                              'covers', 'p_value', 'num_resamples', 'verdict')})
 
@@ -205,9 +214,11 @@ def verdict_text(row: dict) -> str:
 
 
 def detectors(row: dict) -> str:
-    """``det``, or ``det / det_b`` for a claim across two detectors' runs (A's, then B's)."""
+    """``det``; ``det / det_b`` for a claim across two detectors' runs (A's, then B's);
+    ``det relative to det_ref`` for a "loses less" claim."""
     det_b = row.get('det_b') or row['det']
-    return row['det'] if det_b == row['det'] else f'{row["det"]} / {det_b}'
+    name = row['det'] if det_b == row['det'] else f'{row["det"]} / {det_b}'
+    return f'{name} relative to {row["det_ref"]}' if row.get('det_ref') else name
 
 
 def differences_table(rows: Sequence[dict]) -> Dict[str, str]:

@@ -94,3 +94,26 @@ def test_records_that_do_not_pair_are_refused(tmp_path, gt):
     a = [_records(tmp_path, gt, 'a', 2.0, 0.9, k) for k in range(3)]
     with pytest.raises(ValueError, match='paired seeds'):
         hierarchical_bootstrap(a, a[:2])
+
+
+def test_difference_in_differences_is_computed_on_one_draw_for_all_four_records(tmp_path, gt):
+    """``ref``: [B - A] here minus [B - A] in the reference run, the same image draw for all
+    four records; checked against the loop written out by hand (one seed)."""
+    a, b = (_records(tmp_path, gt, n, j, f, 0) for n, j, f in (('a', 3., .9), ('b', 8., .7)))
+    ra, rb = (_records(tmp_path, gt, n, j, f, 5) for n, j, f in (('ra', 2., .95),
+                                                                 ('rb', 4., .9)))
+    res = hierarchical_bootstrap([a], [b], 'AP', num_resamples=120, seed=3, ref=([ra], [rb]))
+    rng = np.random.default_rng(3)
+    draws = []
+    for _ in range(120):
+        idx = rng.integers(0, a.num_images, a.num_images)
+        draws.append((b.score(idx, 'AP') - a.score(idx, 'AP'))
+                     - (rb.score(idx, 'AP') - ra.score(idx, 'AP')))
+    full = ((b.score(None, 'AP') - a.score(None, 'AP'))
+            - (rb.score(None, 'AP') - ra.score(None, 'AP')))
+    assert res['diff'] == pytest.approx(full, abs=1e-9)
+    assert [res['low'], res['high']] == pytest.approx(np.percentile(draws, [2.5, 97.5]).tolist(),
+                                                      abs=1e-9)
+    # against itself as the reference: exactly no change, whatever the draw
+    same = hierarchical_bootstrap([a], [b], 'AP', num_resamples=50, seed=3, ref=([a], [b]))
+    assert (same['diff'], same['low'], same['high']) == (0., 0., 0.)

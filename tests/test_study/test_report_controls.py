@@ -124,3 +124,24 @@ def test_report_names_both_detectors_of_a_claim_across_them(tmp_path):
     assert '| det_lr / det | FDSR (plain) > bicubic (adapted) | AP |' in table
     row, = json.load(open(paths['verdicts']))
     assert 'FDSR (plain) > bicubic (adapted): ' + row['verdict'] in open(paths['summary']).read()
+
+
+def test_a_loses_less_claim_is_the_difference_in_differences_of_two_runs(tmp_path):
+    """relative_to: [fdsr - bicubic] on det_off minus the same on det_ref, one draw for all."""
+    ann_file, anns = ground_truth(str(tmp_path))
+    files = dict(det_ref=cascade_run(str(tmp_path / 'ref'), ann_file, anns, ['bicubic', 'fdsr'],
+                                     'det_ref', 0),
+                 det_off=cascade_run(str(tmp_path / 'off'), ann_file, anns, ['bicubic', 'fdsr'],
+                                     'det_off', 9))
+    claim = Comparison('det_off', 'fdsr loses less', 'bicubic', 'fdsr', det_ref='det_ref')
+    row, = run_comparisons([claim], files, num_resamples=120, seed=2)
+    by_hand = hierarchical_bootstrap(
+        [records(files['det_off'], 'bicubic')], [records(files['det_off'], 'fdsr')], 'AP', 120, 2,
+        ref=([records(files['det_ref'], 'bicubic')], [records(files['det_ref'], 'fdsr')]))
+    for k in ('diff', 'low', 'high', 'verdict', 'p_value'):
+        assert row[k] == by_hand[k], k
+    assert row['det_ref'] == 'det_ref'
+    # a reference run without one of the methods: not checked, never a silent plain claim
+    files['det_ref'] = cascade_run(str(tmp_path / 'ref2'), ann_file, anns, ['bicubic'], 'det_ref')
+    row, = run_comparisons([claim], files, num_resamples=50, seed=2)
+    assert row['verdict'] == 'could not be checked (method not evaluated)'

@@ -91,3 +91,20 @@ def test_spec_faults_name_the_key(run_study, tmp_path, capsys, body, key):
     code = run_tool('run_study', lambda: run_study.main([str(spec), '--dry-run']))
     err = capsys.readouterr().err.strip()
     assert code == 2 and f': {key}): ' in err, err
+
+
+def test_loses_less_claims_name_their_reference_run(study):
+    claims = {c.det_ref: c for c in study.report_arguments()['comparisons'] if c.det_ref}
+    assert (claims['faster_rcnn'].det, claims['faster_rcnn'].base,
+            claims['faster_rcnn'].method) == ('retinanet', 'tdsr_frcnn', 'fdsr_frcnn')
+    assert claims['retinanet'].det == 'faster_rcnn'
+
+
+def test_a_claim_takes_evaluator_b_or_relative_to(run_study, tmp_path, capsys):
+    spec = tmp_path / 'child.py'
+    spec.write_text(f'_base_ = [{BENCHMARK!r}]\nclaims = {{"x": dict(evaluator="retinanet", '
+                    'a="tdsr_frcnn", b="fdsr_frcnn", evaluator_b="faster_rcnn", '
+                    'relative_to="faster_rcnn")}\n')
+    code = run_tool('run_study', lambda: run_study.main([str(spec), '--dry-run']))
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and ': claims.x.relative_to): ' in err and 'evaluator_b or relative_to' in err
