@@ -72,9 +72,12 @@ class Study(StageGraph, StageInputs, StageCommands, ReportStage):
             self._cascade_stages(k)
         fig3_priors = [f'sr_{m}' for m, v in self.spec.sr_variants.items()
                        if m in self.fig3_methods() and v.get('prior')]
+        # what the report judges and shows is part of its inputs: a changed claim reruns it
+        judged = {k: self.spec.cfg.to_dict().get(k) for k in ('claims', 'report')}
         self.add(Stage('report', deps=[n for n in self.stages if n.startswith('cascade_')]
                        + fig3_priors, fn=self.report, outputs=['report/summary.md'],
-                       in_process=True))
+                       in_process=True, params=dict(spec=judged,
+                                                    resamples=self.sizes['resamples'])))
 
     def _data_stages(self):
         """Generated data (a folder of the study), a dataset prepared in place by its tool, or a

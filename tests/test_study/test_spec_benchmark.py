@@ -108,3 +108,14 @@ def test_a_claim_takes_evaluator_b_or_relative_to(run_study, tmp_path, capsys):
     code = run_tool('run_study', lambda: run_study.main([str(spec), '--dry-run']))
     err = capsys.readouterr().err.strip()
     assert code == 2 and ': claims.x.relative_to): ' in err and 'evaluator_b or relative_to' in err
+
+
+def test_a_changed_claim_makes_the_report_rerun(run_study, study, tmp_path):
+    spec = tmp_path / 'child.py'
+    spec.write_text(f'_base_ = [{BENCHMARK!r}]\nclaims = {{"x": dict(evaluator="retinanet", '
+                    'a="bicubic", b="fdsr")}\n')
+    child = run_study.build_study(run_study.parse_args(
+        [str(spec), '--dry-run', '--out-dir', '/nonexistent/bench']))
+    before, after = study.stages['report'], child.stages['report']
+    assert 'x' in after.params['spec']['claims'] and before.params != after.params
+    assert child.stages['cascade_retinanet'].params == study.stages['cascade_retinanet'].params
