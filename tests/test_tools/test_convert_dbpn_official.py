@@ -29,8 +29,12 @@ def official():
     return net
 
 
-@pytest.mark.parametrize('with_module_prefix', [True, False])
-def test_official_layout_converts_and_reproduces_outputs(official, tmp_path, with_module_prefix):
+@pytest.mark.parametrize('with_module_prefix, deconv_impl', [(True, 'phase'), (False, 'phase'),
+                                                            (False, 'native')])
+def test_official_layout_converts_and_reproduces_outputs(official, tmp_path, with_module_prefix,
+                                                         deconv_impl):
+    """... also with the up-projections as phase convolutions (issue 22): same weights, the
+    official (native ConvTranspose2d) output to 1e-5."""
     prefix = 'module.' if with_module_prefix else ''
     src = tmp_path / 'DBPN_x4.pth'
     torch.save({prefix + k: v for k, v in official.state_dict().items()}, src)
@@ -39,7 +43,7 @@ def test_official_layout_converts_and_reproduces_outputs(official, tmp_path, wit
     assert convert_dbpn_official.main([str(src), str(dst)]) == 0
 
     ckpt = torch.load(dst, map_location='cpu')
-    ours = DBPN().eval()
+    ours = DBPN(deconv_impl=deconv_impl).eval()
     ours.load_state_dict({k[len('generator.'):]: v for k, v in ckpt['state_dict'].items()})
     x = torch.rand(1, 3, 6, 7)
     with torch.no_grad():

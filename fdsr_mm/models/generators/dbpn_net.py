@@ -15,6 +15,8 @@ from mmengine.model import BaseModule
 
 from mmagic.registry import MODELS
 
+from fdsr_mm.models.generators.phase_deconv import PhaseConvTranspose2d
+
 # (kernel, stride, padding) of the projection convolutions per scale, as in the official code.
 PROJECTION_GEOMETRY = {2: (6, 2, 2), 4: (8, 4, 2), 8: (12, 8, 2)}
 
@@ -33,12 +35,14 @@ class ConvBlock(nn.Module):
 
 
 class DeconvBlock(nn.Module):
-    """ConvTranspose2d followed by a PReLU with one shared slope."""
+    """ConvTranspose2d followed by a PReLU with one shared slope; the transposed convolution
+    runs as phase convolutions of the same weights where ``impl`` says so
+    (:class:`~fdsr_mm.models.generators.phase_deconv.PhaseConvTranspose2d`)."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, impl='native'):
         super().__init__()
-        self.deconv = nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding,
-                                         bias=True)
+        self.deconv = PhaseConvTranspose2d(in_channels, out_channels, kernel_size, stride,
+                                           padding, bias=True, impl=impl)
         self.act = nn.PReLU()
 
     def forward(self, x):
@@ -52,13 +56,13 @@ class UpProjection(nn.Module):
     concatenation of the k previous LR maps to C channels.
     """
 
-    def __init__(self, channels, kernel_size, stride, padding, num_inputs=1):
+    def __init__(self, channels, kernel_size, stride, padding, num_inputs=1, impl='native'):
         super().__init__()
         self.conv = (ConvBlock(channels * num_inputs, channels, 1, 1, 0)
                      if num_inputs > 1 else None)
-        self.up_conv1 = DeconvBlock(channels, channels, kernel_size, stride, padding)
+        self.up_conv1 = DeconvBlock(channels, channels, kernel_size, stride, padding, impl)
         self.up_conv2 = ConvBlock(channels, channels, kernel_size, stride, padding)
-        self.up_conv3 = DeconvBlock(channels, channels, kernel_size, stride, padding)
+        self.up_conv3 = DeconvBlock(channels, channels, kernel_size, stride, padding, impl)
 
     def forward(self, x):
         if self.conv is not None:
@@ -72,12 +76,12 @@ class UpProjection(nn.Module):
 class DownProjection(nn.Module):
     """Down-projection unit: HR features (N, C*k, H, W) -> LR features (N, C, H/s, W/s)."""
 
-    def __init__(self, channels, kernel_size, stride, padding, num_inputs=1):
+    def __init__(self, channels, kernel_size, stride, padding, num_inputs=1, impl='native'):
         super().__init__()
         self.conv = (ConvBlock(channels * num_inputs, channels, 1, 1, 0)
                      if num_inputs > 1 else None)
         self.down_conv1 = ConvBlock(channels, channels, kernel_size, stride, padding)
-        self.down_conv2 = DeconvBlock(channels, channels, kernel_size, stride, padding)
+        self.down_conv2 = DeconvBlock(channels, channels, kernel_size, stride, padding, impl)
         self.down_conv3 = ConvBlock(channels, channels, kernel_size, stride, padding)
 
     def forward(self, x):
@@ -111,6 +115,11 @@ class DBPN(BaseModule):
         dense (bool): Dense connections between projection units (D-DBPN) or a plain chain.
         bicubic_residual (bool): Add the bicubic upsampling of the input to the output. The
             released D-DBPN does not; keep False to load official weights.
+        deconv_impl (str): How the transposed convolutions run: ``'native'``
+            (``conv_transpose2d``) or ``'phase'`` (phase convolutions of the same weights, equal
+            to 1e-5: :mod:`fdsr_mm.models.generators.phase_deconv`; which is faster depends on
+            the machine, ``benchmarks/bench_efficiency.py``). Weights and checkpoints are the
+            same either way.
         init_cfg (dict, optional): mmengine initialisation config (e.g. a ``Pretrained`` one).
 
     Input: (N, 3, h, w), RGB in [0, 1]. Output: (N, 3, h*scale, w*scale), RGB, nominally in
@@ -125,6 +134,7 @@ class DBPN(BaseModule):
                  scale: int = 4,
                  dense: bool = True,
                  bicubic_residual: bool = False,
+                 deconv_impl: str = 'native',
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if scale not in PROJECTION_GEOMETRY:
@@ -141,10 +151,12 @@ class DBPN(BaseModule):
         self.feat1 = ConvBlock(mid_channels, base_channels, 1, 1, 0)
         for t in range(1, num_stages + 1):
             self.add_module(f'up{t}', UpProjection(base_channels, *geometry,
-                                                   num_inputs=self._up_inputs(t)))
+                                                   num_inputs=self._up_inputs(t),
+                                                   impl=deconv_impl))
             if t < num_stages:
                 self.add_module(f'down{t}', DownProjection(base_channels, *geometry,
-                                                           num_inputs=self._down_inputs(t)))
+                                                           num_inputs=self._down_inputs(t),
+                                                           impl=deconv_impl))
         self.output_conv = ConvBlock(num_stages * base_channels, in_channels, 3, 1, 1, act=False)
 
     @property
