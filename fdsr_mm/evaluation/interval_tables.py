@@ -36,7 +36,8 @@ def _bases(result: dict) -> List[str]:
     return list(dict.fromkeys(r['a'] for r in _pairs(result)))
 
 
-def _find(result: dict, a: str, b: str, key: str) -> Optional[dict]:
+def find_pair(result: dict, a: str, b: str, key: str) -> Optional[dict]:
+    """The interval row of ``b - a`` in ``key`` of a cascade result, or None."""
     return next((r for r in _pairs(result) if (r['a'], r['b'], r['metric']) == (a, b, key)),
                 None)
 
@@ -50,11 +51,11 @@ def table1_rows(result: dict, methods: Sequence[str], keys: Sequence[str]) -> Li
     ``(a, b)``, and ``Verdict (AP - <a>)``."""
     rows = []
     for a in _bases(result):
-        rows += [[f'{LABELS[k]} - {a} [95% CI]'] + [interval_cell(_find(result, a, m, k))
+        rows += [[f'{LABELS[k]} - {a} [95% CI]'] + [interval_cell(find_pair(result, a, m, k))
                                                      for m in methods] for k in keys]
         key = primary_key(result)
         rows.append([f'Verdict ({key} - {a})'] + [
-            (_find(result, a, m, key) or {}).get('verdict', '-') for m in methods])
+            (find_pair(result, a, m, key) or {}).get('verdict', '-') for m in methods])
     return rows
 
 
@@ -62,7 +63,7 @@ def table3_columns(result: dict, methods: Sequence[str]) -> Dict[str, List[str]]
     """Table 3 columns ``mAP - <a> [95% CI]`` and ``Verdict``, a cell in every method's row."""
     cols = {}
     for a in _bases(result):
-        found = [_find(result, a, m, 'mAP') for m in methods]
+        found = [find_pair(result, a, m, 'mAP') for m in methods]
         cols[f'mAP - {a} [95% CI]'] = [interval_cell(r) for r in found]
         cols[f'Verdict (mAP - {a})'] = [r['verdict'] if r else '-' for r in found]
     return cols
@@ -103,7 +104,7 @@ def table2_intervals(results: Sequence[dict], methods: Sequence[str]) -> Optiona
         return None
     header = ['Detector', 'Reference'] + [f'{m} - reference [95% CI]' for m in methods]
     rows = [[r['detector']['name'], ref or '-'] + [
-        interval_cell(_find(r, ref, m, primary_key(r))) if ref else '-' for m in methods]
+        interval_cell(find_pair(r, ref, m, primary_key(r))) if ref else '-' for m in methods]
         for r, ref in zip(results, refs)]
     caption = ['', "AP (mAP) difference from each row's reference [95% CI]: paired bootstrap "
                'over the test images (the same draw for both methods); 2.5th and 97.5th '

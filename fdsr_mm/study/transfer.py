@@ -10,16 +10,16 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from fdsr_mm.evaluation.interval_tables import interval_cell, primary_key
+from fdsr_mm.evaluation.interval_tables import find_pair, interval_cell, primary_key
 from fdsr_mm.evaluation.tables import load_results
 from fdsr_mm.study.plots import det_number
 from fdsr_mm.utils.io import atomic_write_text, savefig_atomic
 
 
 def _interval(result: dict, method: str, key: str) -> Optional[dict]:
-    iv = result.get('intervals') or {}
-    return next((r for r in iv.get('pairs') or [] if r['b'] == method and r['metric'] == key
-                 and r['a'] == iv.get('reference')), None)
+    """The interval of ``method - reference`` of the evaluator's run (None: no reference)."""
+    ref = (result.get('intervals') or {}).get('reference')
+    return find_pair(result, ref, method, key) if ref else None
 
 
 def transfer_table(results: Dict[str, dict], rows: Dict[str, Tuple[str, Optional[str]]],

@@ -68,6 +68,9 @@ def phase_conv_transpose2d(x: torch.Tensor, weight: torch.Tensor, bias: Optional
     out_h, out_w = (h - 1) * stride - 2 * padding + k, (w - 1) * stride - 2 * padding + k
     qh, qw = -(-out_h // stride), -(-out_w // stride)
     groups = _phases(k, stride, padding)
+    if sum(len(phases) for phases in groups.values()) < stride:
+        raise NotImplementedError('phase_conv_transpose2d needs kernel >= stride (phases with '
+                                  'no tap)')
     lo = max(0, -min(a for a, _ in groups))
     hi_h = max(0, max(qh - 1 + a + t for a, t in groups) - (h - 1))
     hi_w = max(0, max(qw - 1 + a + t for a, t in groups) - (w - 1))
@@ -89,8 +92,6 @@ def phase_conv_transpose2d(x: torch.Tensor, weight: torch.Tensor, bias: Optional
         out = out[:, torch.as_tensor(order_y).argsort()]
     if order_x != sorted(order_x):
         out = out[:, :, torch.as_tensor(order_x).argsort()]
-    if len(order_y) < stride:  # phases with no tap (kernel < stride) are 0 (+ bias)
-        raise NotImplementedError('phase_conv_transpose2d needs kernel >= stride')
     y = out.permute(0, 3, 4, 1, 5, 2).reshape(n, c_out, qh * stride, qw * stride)
     return y[:, :, :out_h, :out_w]
 
