@@ -10,7 +10,6 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn as nn
 from mmengine import MMLogger
-from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 from mmagic.registry import MODELS
@@ -18,8 +17,8 @@ from mmagic.registry import MODELS
 from fdsr_mm.models.losses.detector_feature_loss import (detector_input_transform,
                                                          load_extractor_config)
 from fdsr_mm.models.losses.detector_inputs import det_data_samples, to_detector_input
+from fdsr_mm.models.losses.mmdet_detector import build_mmdet_detector, load_all_detector_weights
 from fdsr_mm.models.losses.frozen_networks import FrozenNetworkLoss
-from fdsr_mm.utils.checkpoints.detector import load_detector_state_dict
 
 
 def _keeps_eval_mode(module: nn.Module) -> bool:
@@ -181,11 +180,12 @@ class DetectorTaskLoss(FrozenNetworkLoss):
         self.register_buffer('mean', mean.view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', std.view(1, 3, 1, 1), persistent=False)
 
-        detector = self._build_detector(cfg.model)
+        detector = build_mmdet_detector(cfg.model, detector_config)
         #: Whether the task network holds trained weights (``checkpoint`` loaded).
         self.trained = checkpoint is not None
         if self.trained:
-            self._load_weights(detector, checkpoint)
+            load_all_detector_weights(detector, checkpoint, detector_config, 'Task-detector',
+                                      'task_loss.checkpoint')
         else:
             warn_untrained(detector_config)
         set_loss_mode(self.hold_frozen('detector', detector))
@@ -194,38 +194,6 @@ class DetectorTaskLoss(FrozenNetworkLoss):
     def detector(self) -> nn.Module:
         """The frozen mmdet detector, in the loss mode of :func:`set_loss_mode`."""
         return self.frozen_networks['detector']
-
-    def _build_detector(self, model_cfg) -> nn.Module:
-        from mmdet.registry import MODELS as MMDET_MODELS
-        model_cfg = model_cfg.copy()
-        model_cfg.backbone = model_cfg.backbone.copy()
-        model_cfg.backbone.pop('init_cfg', None)  # weights come from `checkpoint`, never a hub
-        model_cfg.pop('init_cfg', None)  # nor a detector-level 'Pretrained' in init_weights()
-        with DefaultScope.overwrite_default_scope('mmdet'):
-            detector = MMDET_MODELS.build(model_cfg)
-            detector.init_weights()  # else SSD's L2Norm.weight is garbage memory, per process
-        if getattr(getattr(detector, 'roi_head', None), 'with_mask', False):
-            raise ValueError(
-                f'{self.detector_config} has a mask head; its loss needs ground-truth masks, '
-                'which the box interface does not carry. Use the Faster R-CNN config of the '
-                'same backbone with the same checkpoint (the mask head keys are ignored).')
-        return detector
-
-    def _load_weights(self, detector: nn.Module, checkpoint: str) -> None:
-        logger = MMLogger.get_current_instance()
-        state = load_detector_state_dict(checkpoint, self.detector_config, 'Task-detector',
-                                         'task_loss.checkpoint')
-        result = detector.load_state_dict(state, strict=False)
-        if result.missing_keys:
-            raise KeyError(
-                f'{checkpoint}: {len(result.missing_keys)} detector weights missing, e.g. '
-                f'{result.missing_keys[:5]}. Is this a checkpoint of the same architecture as '
-                f'{self.detector_config}?')
-        if result.unexpected_keys:
-            logger.info(f'{checkpoint}: ignored {len(result.unexpected_keys)} keys not in the '
-                        f'detector, e.g. {result.unexpected_keys[:5]}')
-        logger.info(f'DetectorTaskLoss: loaded {len(state) - len(result.unexpected_keys)} '
-                    f'detector tensors from {checkpoint}')
 
     def train(self, mode: bool = True) -> 'DetectorTaskLoss':
         """Set this module's mode; the frozen detector always stays in its loss mode."""
