@@ -71,4 +71,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
+    from fdsr_mm.utils.cpu_malloc import tune_cpu_malloc
+    tune_cpu_malloc()  # freed tensor memory stays in the process (FDSR_MM_MALLOC=default: off)
     sys.exit(run_tool('make_lr_coco', main))

@@ -27,6 +27,7 @@ from fdsr_mm.engine import install_checkpoint_fit_check  # noqa: E402
 from fdsr_mm.utils.cli_errors import run_tool  # noqa: E402
 from fdsr_mm.utils.io import atomic_write_bytes  # noqa: E402
 from fdsr_mm.utils.dist_env import setup_cpu_distributed  # noqa: E402
+from fdsr_mm.utils.cpu_malloc import tune_cpu_malloc  # noqa: E402
 
 
 class CollectTestMetrics(Hook):
@@ -99,4 +100,5 @@ def main():
 
 
 if __name__ == '__main__':
+    tune_cpu_malloc()  # freed tensor memory stays in the process (FDSR_MM_MALLOC=default: off)
     sys.exit(run_tool('test', main))

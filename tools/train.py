@@ -29,6 +29,7 @@ from fdsr_mm.utils.dist_env import setup_cpu_distributed  # noqa: E402
 from fdsr_mm.utils.train_checks import (  # noqa: E402
     check_amp, check_config_file, check_data_roots, enable_auto_scale_lr, registry_fault,
     worker_message)
+from fdsr_mm.utils.cpu_malloc import tune_cpu_malloc  # noqa: E402
 
 
 def parse_args():
@@ -132,4 +133,5 @@ def main():
 
 
 if __name__ == '__main__':
+    tune_cpu_malloc()  # freed tensor memory stays in the process (FDSR_MM_MALLOC=default: off)
     sys.exit(run_tool('train', main, extra_faults=EXTRA_FAULTS))

@@ -120,6 +120,13 @@ class DBPN(BaseModule):
             to 1e-5: :mod:`fdsr_mm.models.generators.phase_deconv`; which is faster depends on
             the machine, ``benchmarks/bench_efficiency.py``). Weights and checkpoints are the
             same either way.
+        channels_last (bool): Run the feature maps in channels-last (NHWC) memory order; the
+            output is returned in the usual contiguous NCHW order either way, and weights and
+            checkpoints are the same. On the 2-core test CPU it makes D-DBPN's forward 1.3x and a
+            small DBPN's training step 1.2x faster (oneDNN's NHWC convolutions, and no copy
+            behind every transposed convolution); outputs equal the NCHW ones to float
+            rounding (about 1e-7). The phase path is measured slower in NHWC: with
+            ``deconv_impl='phase'`` the maps stay NCHW.
         init_cfg (dict, optional): mmengine initialisation config (e.g. a ``Pretrained`` one).
 
     Input: (N, 3, h, w), RGB in [0, 1]. Output: (N, 3, h*scale, w*scale), RGB, nominally in
@@ -135,6 +142,7 @@ class DBPN(BaseModule):
                  dense: bool = True,
                  bicubic_residual: bool = False,
                  deconv_impl: str = 'native',
+                 channels_last: bool = True,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if scale not in PROJECTION_GEOMETRY:
@@ -145,6 +153,7 @@ class DBPN(BaseModule):
         self.num_stages = num_stages
         self.dense = dense
         self.bicubic_residual = bicubic_residual
+        self.channels_last = channels_last and deconv_impl == 'native'
         geometry = PROJECTION_GEOMETRY[scale]
 
         self.feat0 = ConvBlock(in_channels, mid_channels, 3, 1, 1)
@@ -180,7 +189,9 @@ class DBPN(BaseModule):
         return t if (self.dense and t >= 2) else 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 3, h, w) RGB [0, 1] -> (N, 3, h*scale, w*scale) RGB, not clamped."""
+        """(N, 3, h, w) RGB [0, 1] -> (N, 3, h*scale, w*scale) RGB, not clamped, contiguous."""
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         feat = self.feat1(self.feat0(x))
         highs: List[torch.Tensor] = []  # HR maps h_t, ..., h_1 (newest first)
         lows: List[torch.Tensor] = []  # LR maps l_t, ..., l_1 (newest first)
@@ -197,7 +208,7 @@ class DBPN(BaseModule):
         if self.bicubic_residual:
             out = out + F.interpolate(x, scale_factor=self.scale, mode='bicubic',
                                       align_corners=False)
-        return out
+        return out.contiguous()
 
 
 def _receptive_field(scale: int, num_stages: int, dense: bool = True,

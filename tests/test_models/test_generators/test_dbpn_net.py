@@ -49,3 +49,29 @@ def test_registered_in_mmagic_models_and_rejects_bad_scale():
     assert isinstance(net, DBPN)
     with pytest.raises(ValueError, match='scale 2, 4 or 8'):
         DBPN(scale=3)
+
+
+@pytest.mark.parametrize('dense', [True, False])
+def test_channels_last_gives_the_nchw_output_and_gradients_from_the_same_weights(dense):
+    """The NHWC path (the default) is a memory order, not another network: same state dict,
+    output and weight gradients equal to the NCHW path's to float rounding, and the output
+    comes back contiguous NCHW (what every consumer of an SR tensor expects)."""
+    torch.manual_seed(0)
+    nhwc = DBPN(mid_channels=16, base_channels=8, num_stages=3, dense=dense,
+                bicubic_residual=True)
+    nchw = DBPN(mid_channels=16, base_channels=8, num_stages=3, dense=dense,
+                bicubic_residual=True, channels_last=False)
+    nchw.load_state_dict(nhwc.state_dict())
+    assert nhwc.channels_last and not nchw.channels_last
+    x = torch.rand(2, 3, 9, 11)
+    out_l, out_c = nhwc(x), nchw(x)
+    assert out_l.is_contiguous() and out_l.shape == (2, 3, 36, 44)
+    torch.testing.assert_close(out_l, out_c, rtol=1e-5, atol=1e-5)
+    out_l.square().mean().backward()
+    out_c.square().mean().backward()
+    for (name, p), q in zip(nhwc.named_parameters(), nchw.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_phase_deconvolutions_keep_the_maps_nchw():
+    assert not DBPN(mid_channels=8, base_channels=4, num_stages=2, deconv_impl='phase').channels_last
