@@ -20,6 +20,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
 import fdsr_mm  # noqa: F401
+from _timing import median_seconds  # benchmarks/ (the script's folder)
 from mmagic.registry import MODELS
 from mmagic.structures import DataSample
 
@@ -50,15 +51,6 @@ def parse_args():
 def build(cfg):
     with DefaultScope.overwrite_default_scope('mmagic'):
         return MODELS.build(cfg)
-
-
-def median_time(fn, steps):
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main():
@@ -117,9 +109,9 @@ def main():
         x = sr01.clone().requires_grad_()
         sum(f.square().mean() for f in loss.extract(x)).backward()
 
-    t_hr = median_time(hr_feats, max(3, args.steps // 2))
-    t_srf = median_time(sr_fwd, max(3, args.steps // 2))
-    t_srfb = median_time(sr_fwd_bwd, max(3, args.steps // 2))
+    t_hr = median_seconds(hr_feats, max(3, args.steps // 2))
+    t_srf = median_seconds(sr_fwd, max(3, args.steps // 2))
+    t_srfb = median_seconds(sr_fwd_bwd, max(3, args.steps // 2))
     n_gen = sum(p.numel() for p in fdsr.generator.parameters())
     n_prior = sum(p.numel() for p in loss.extractor.parameters())
     print(f'FDSR step cost | generator {args.generator} ({n_gen / 1e6:.2f}M params), prior '

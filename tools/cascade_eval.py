@@ -93,6 +93,9 @@ def parse_args(argv=None):
                         help='image-quality metrics (psnr psnr_y ssim fsim fsimc)')
     parser.add_argument('--tile', type=int, default=200,
                         help='LR tile size of SR inference for large images (0: never tile)')
+    parser.add_argument('--sr-amp', nargs='?', const='bfloat16', choices=['bfloat16', 'float16'],
+                        help='run the SR models under autocast (default type bfloat16); the '
+                        'images are cached apart and the caption says so')
     parser.add_argument('--tile-pad', type=int, default=None,
                         help="LR context around a tile (default: the SR generator's receptive "
                         'field where it declares one, e.g. 21 for D-DBPN x4, which makes tiles '
@@ -134,6 +137,7 @@ def run(argv=None) -> int:
         args.config, args.checkpoint, args.methods, args.out_dir, dataset=dataset or None,
         scale=args.scale, hr_size=args.hr_size, cache_dir=args.cache_dir, limit=args.limit,
         iq_metrics=args.iq_metrics, tile=args.tile or None, tile_pad=args.tile_pad,
+        sr_amp=args.sr_amp,
         device=args.device, show_dir=args.show_dir, show_num=args.show_num,
         show_score_thr=args.show_score_thr, launcher=args.launcher,
         cfg_options=args.cfg_options, degradation=args.degradation,

@@ -3,9 +3,10 @@
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v]
     mim train fdsr_mm CONFIG [same arguments] [--launcher pytorch --gpus N | --launcher slurm ...]
 
-A fault the user can fix (missing config or dataset folder, --amp without a GPU, --auto-scale-lr
-without auto_scale_lr, a registry typo, an undecodable image, a refused or corrupt checkpoint, a
-NaN loss) is one line, ``train: error: <what> (<where>): <fix>``, and exit code 2; Ctrl-C is one
+``--amp`` trains in float16 with a loss scale on a GPU, in bfloat16 autocast on a CPU.
+A fault the user can fix (missing config or dataset folder, AmpOptimWrapper without a GPU,
+--auto-scale-lr without auto_scale_lr, a registry typo, an undecodable image, a refused or
+corrupt checkpoint, a NaN loss) is one line, ``train: error: <what> (<where>): <fix>``, and exit code 2; Ctrl-C is one
 line and exit code 130 (``fdsr_mm.utils.run_tool``).
 """
 import argparse
@@ -23,7 +24,7 @@ from mmengine.runner import Runner  # noqa: E402
 import fdsr_mm  # noqa: F401,E402  (registers the modules and the checkpoint allow-list)
 from fdsr_mm.datasets.transforms.loading import ImageDecodeError  # noqa: E402
 from fdsr_mm.engine import (  # noqa: E402
-    ResumeError, install_checkpoint_fit_check, resolve_resume)
+    ResumeError, enable_amp, install_checkpoint_fit_check, resolve_resume)
 from fdsr_mm.utils import ToolError, run_tool  # noqa: E402
 from fdsr_mm.utils.dist_env import setup_cpu_distributed  # noqa: E402
 from fdsr_mm.utils.train_checks import (  # noqa: E402
@@ -90,14 +91,12 @@ def build_and_train(cfg, init_from=None, config_path=''):
 
 
 def apply_amp(cfg, amp: bool) -> None:
-    """``--amp``: switch the optimizer wrapper to mmengine's AmpOptimWrapper; either way refuse
-    AMP without a GPU (one line, not the Runner's assertion)."""
+    """``--amp``: mixed precision for every optimizer wrapper (float16 with a loss scale on a GPU,
+    bfloat16 autocast on a CPU: ``fdsr_mm.engine.amp_switch``); a config's own mmengine
+    ``AmpOptimWrapper`` without CUDA is refused in one line, not the Runner's assertion."""
+    import torch
     if amp:
-        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
-            print('AMP training is already enabled in the config.')
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        print(enable_amp(cfg, torch.cuda.is_available()))
     check_amp(cfg, '--amp' if amp else 'optim_wrapper.type=AmpOptimWrapper of the config')
 
 

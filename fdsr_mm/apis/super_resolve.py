@@ -13,12 +13,12 @@ from fdsr_mm.models.generators.tiled_inference import quantise, super_resolve_te
 
 def super_resolve_image(generator: torch.nn.Module, img: np.ndarray, scale: int,
                         tile: Optional[int] = None, tile_pad: Optional[int] = None,
-                        device: str = 'cpu') -> np.ndarray:
+                        device: str = 'cpu', amp: Optional[str] = None) -> np.ndarray:
     """Super-resolve one uint8 image and quantise the result as a saved image would be.
 
     Args:
         img: (h, w, 3) uint8, RGB (or (h, w) grayscale, replicated to 3 channels).
-        scale, tile, tile_pad: see :func:`super_resolve_tensor`.
+        scale, tile, tile_pad, amp: see :func:`super_resolve_tensor`.
         device: Where to run the generator (the generator must already be there).
 
     Returns:
@@ -31,5 +31,5 @@ def super_resolve_image(generator: torch.nn.Module, img: np.ndarray, scale: int,
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f'Expected an (h, w, 3) RGB image, got shape {img.shape}.')
     lr = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float().div(255)
-    sr = quantise(super_resolve_tensor(generator, lr.to(device), scale, tile, tile_pad))
+    sr = quantise(super_resolve_tensor(generator, lr.to(device), scale, tile, tile_pad, amp))
     return sr[0].permute(1, 2, 0).cpu().numpy()

@@ -6,7 +6,8 @@ A *cascade result* is the dict :func:`fdsr_mm.apis.run_cascade` returns and writ
     dict(detector=dict(name, config, checkpoint), metric='coco' | 'voc', scale=4,
          degradation='bicubic-matlab' | 'realistic-v1-seed0' (the cache key), degradation_name=
          'bicubic' | 'realistic', degradation_seed=None | int (random degradations),
-         hr_size=None | [w, h], tiling=dict(tile, tile_pad) (SR inference tiles, LR px),
+         hr_size=None | [w, h], tiling=dict(tile, tile_pad, amp) (SR inference tiles, LR px;
+         amp: None or the autocast type),
          dataset=dict(type, data_root, ann_file, num_images, num_evaluated,
                       failed_images=[dict(file, reason)], ...),
          methods=dict(<method>=dict(iq=dict(psnr, psnr_y, ssim, fsim, fsimc) or {},
@@ -210,6 +211,8 @@ def run_settings(result: dict) -> Dict[str, str]:
         tiles = 'whole images'
     else:
         tiles = f"tile {tiling['tile']} LR px, pad {tiling.get('tile_pad')}"
+    if tiling and tiling.get('amp'):
+        tiles += f", SR under {tiling['amp']} autocast"
     image_set = ' '.join(str(ds[k]) for k in ('type', 'data_root', 'ann_file') if ds.get(k))
     out = {'scale': f"x{result.get('scale', '?')}",
            'degradation': result.get('degradation') or _degradation(result),

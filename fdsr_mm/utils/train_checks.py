@@ -2,7 +2,7 @@
 
 Each turns a fault the user can fix into one :class:`~fdsr_mm.utils.cli_errors.ToolError` line
 (``train: error: <what> (<where>): <fix>``, exit 2) instead of a traceback hundreds of lines into
-the run: a missing config, ``--amp`` without a GPU, ``--auto-scale-lr`` without ``auto_scale_lr``
+the run: a missing config, an ``AmpOptimWrapper`` without a GPU, ``--auto-scale-lr`` without ``auto_scale_lr``
 in the config, a dataset folder that does not exist (with the command that generates the
 synthetic ones), a registry name with a typo (with the nearest registered names) and an error
 re-raised from a DataLoader worker (its original one-line message, without the worker's
@@ -52,7 +52,9 @@ def check_amp(cfg, where: str = '--amp') -> None:
     """Refuse mixed precision where mmengine cannot run it (no CUDA device).
 
     mmengine's ``AmpOptimWrapper`` trains with float16 autocast on CUDA (NPU/MLU/MUSA) devices
-    only; on a CPU it fails with an assertion deep inside the Runner.
+    only; on a CPU it fails with an assertion deep inside the Runner. ``--amp`` itself never
+    asks for it without CUDA (it picks bfloat16 autocast there), so this refuses a config that
+    names it.
 
     Raises:
         ToolError: when ``cfg.optim_wrapper`` is an ``AmpOptimWrapper`` and no CUDA is available.
@@ -63,7 +65,8 @@ def check_amp(cfg, where: str = '--amp') -> None:
     if torch.cuda.is_available():
         return
     raise ToolError('mixed precision (AmpOptimWrapper) needs a GPU and no CUDA device is available',
-                    where, 'train without --amp (float32) on this machine, or run on a GPU')
+                    where, 'use optim_wrapper.type=BF16AutocastOptimWrapper (bfloat16 on a CPU, '
+                    'what --amp picks here), train in float32, or run on a GPU')
 
 
 def enable_auto_scale_lr(cfg, config_path: str) -> None:

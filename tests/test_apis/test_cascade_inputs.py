@@ -15,6 +15,7 @@ from helpers import cascade_testlib as lib
 from fdsr_mm.apis import CascadeError, run_cascade
 from fdsr_mm.apis.cascade.hr_prep import size_disagreement
 from fdsr_mm.datasets.synthetic_coco import write_synthetic_coco
+from fdsr_mm.evaluation.tables import run_settings, settings_conflict
 
 HW = (64, 72)
 
@@ -99,9 +100,11 @@ def test_tiling_is_part_of_the_sr_cache_key(setup, tmp_path):
     tiled = run_cascade(cfg, ckpt, [setup['sr']], str(tmp_path / 'tiled'), tile=8, **kw)
     w, t = whole['methods']['dbpn'], tiled['methods']['dbpn']
     assert t['sr_seconds'] > 0 and t['spec']['cache'] != w['spec']['cache']
-    assert w['spec']['tiling'] == dict(tile=None, tile_pad=None, exact=True, tag='whole')
+    assert w['spec']['tiling'] == dict(tile=None, tile_pad=None, exact=True, amp=None,
+                                       tag='whole')
     # the tiny DBPN (x4, 2 stages, bicubic residual) has a field of 6 LR px: exact tiles
-    assert t['spec']['tiling'] == dict(tile=8, tile_pad=6, exact=True, tag='tile8pad6')
+    assert t['spec']['tiling'] == dict(tile=8, tile_pad=6, exact=True, amp=None,
+                                       tag='tile8pad6')
     assert t['iq']['psnr'] == pytest.approx(w['iq']['psnr'], abs=0.05)
     again = run_cascade(cfg, ckpt, [setup['sr']], str(tmp_path / 'tiled2'), tile=8, **kw)
     assert again['methods']['dbpn']['sr_seconds'] == 0
@@ -110,6 +113,27 @@ def test_tiling_is_part_of_the_sr_cache_key(setup, tmp_path):
         run_cascade(cfg, ckpt, [setup['sr']], str(tmp_path / 'small_pad'), tile=8, tile_pad=2,
                     **kw)
     assert not osp.exists(tmp_path / 'small_pad' / 'results.json')
+
+
+def test_sr_under_autocast_is_cached_apart_and_named_in_the_caption(setup, tmp_path):
+    """--sr-amp (issue 22): bfloat16 SR is never served as the float32 one (or the reverse),
+    costs little PSNR on the tiny DBPN, the run's settings say how the SR ran, and tables of a
+    float32 and an autocast run are not merged as one setting."""
+    data, cfg, ckpt = _dataset(tmp_path)
+    kw = dict(scale=4, iq_metrics=['psnr'], progress=False, cache_dir=str(tmp_path / 'cache'),
+              tile=None)
+    fp32 = run_cascade(cfg, ckpt, [setup['sr']], str(tmp_path / 'fp32'), **kw)
+    bf16 = run_cascade(cfg, ckpt, [setup['sr']], str(tmp_path / 'bf16'), sr_amp='bfloat16', **kw)
+    a, b = fp32['methods']['dbpn'], bf16['methods']['dbpn']
+    assert b['sr_seconds'] > 0 and b['spec']['cache'] != a['spec']['cache']
+    assert b['spec']['tiling']['tag'] == 'whole-bfloat16' and b['spec']['tiling']['amp'] == \
+        'bfloat16'
+    assert b['iq']['psnr'] == pytest.approx(a['iq']['psnr'], abs=0.5)
+    assert run_settings(bf16)['tiling'] == 'whole images, SR under bfloat16 autocast'
+    assert settings_conflict([fp32, bf16])[2:] == (
+        'tiling', 'whole images', 'whole images, SR under bfloat16 autocast')
+    with pytest.raises(CascadeError, match='--sr-amp'):
+        run_cascade(cfg, ckpt, [setup['sr']], str(tmp_path / 'x'), sr_amp='float8', **kw)
 
 
 def test_lr_copies_of_an_hr_annotated_set_are_refused_by_name(setup, tmp_path):

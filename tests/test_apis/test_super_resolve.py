@@ -100,3 +100,34 @@ def test_generator_without_a_field_uses_pad_16_and_a_global_one_measures_unbound
     assert measure_receptive_field(net, 4, max_radius=8) is None  # no pad makes tiles exact
     nearest = torch.nn.Upsample(scale_factor=4, mode='nearest')
     assert measure_receptive_field(nearest, 4, max_radius=8) == 0
+
+
+def test_amp_runs_the_generator_in_bfloat16_and_returns_float32_close_to_it(tiny_dbpn):
+    lr = torch.rand(1, 3, 21, 17)
+    seen = []
+    hook = tiny_dbpn.feat0.conv.register_forward_hook(lambda m, i, o: seen.append(o.dtype))
+    try:
+        fp32 = super_resolve_tensor(tiny_dbpn, lr, scale=4)
+        bf16 = super_resolve_tensor(tiny_dbpn, lr, scale=4, amp='bfloat16')
+        tiled = super_resolve_tensor(tiny_dbpn, lr, scale=4, tile=8, amp='bfloat16')
+    finally:
+        hook.remove()
+    assert seen[0] == torch.float32 and set(seen[1:]) == {torch.bfloat16}
+    assert bf16.dtype == tiled.dtype == torch.float32 and bf16.shape == fp32.shape
+    assert 0 < (bf16 - fp32).abs().max() < 0.05  # bfloat16's 8-bit mantissa, not another net
+    assert (tiled - fp32).abs().max() < 0.05
+    with pytest.raises(ValueError, match='amp must be None or one of'):
+        super_resolve_tensor(tiny_dbpn, lr, scale=4, amp='float8')
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA device')
+def test_float16_and_bfloat16_sr_on_the_gpu_are_close_to_float32(tiny_dbpn):
+    net = tiny_dbpn.cuda()
+    lr = torch.rand(1, 3, 21, 17, device='cuda')
+    try:
+        fp32 = super_resolve_tensor(net, lr, scale=4)
+        for amp in ('float16', 'bfloat16'):
+            out = super_resolve_tensor(net, lr, scale=4, amp=amp)
+            assert out.dtype == torch.float32 and (out - fp32).abs().max() < 0.05, amp
+    finally:
+        net.cpu()

@@ -84,10 +84,13 @@ def test_missing_data_root_names_the_command_that_makes_it(train_in_process, tmp
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='AMP runs on a GPU')
-def test_amp_on_a_cpu_is_refused_with_one_line(train_in_process, synthetic_sr_root, tmp_path):
-    rc, err = train_in_process(CONFIG, '--amp', '--work-dir', str(tmp_path),
-                               *tiny_options(synthetic_sr_root))
-    one_error_line(rc, err, 'needs a GPU', '(--amp)', 'train without --amp')
+def test_a_configs_amp_optim_wrapper_on_a_cpu_is_refused_with_one_line(
+        train_in_process, synthetic_sr_root, tmp_path):
+    rc, err = train_in_process(CONFIG, '--work-dir', str(tmp_path),
+                               *tiny_options(synthetic_sr_root,
+                                             'optim_wrapper.type=AmpOptimWrapper'))
+    one_error_line(rc, err, 'needs a GPU', '(optim_wrapper.type=AmpOptimWrapper of the config)',
+                   'BF16AutocastOptimWrapper')
 
 
 def test_auto_scale_lr_without_the_config_setting(train_in_process, synthetic_sr_root, tmp_path):

@@ -6,8 +6,11 @@ _base_ = ['../../_base_/default_runtime.py', '../../_base_/schedules/adam-lr3e-3
           '../../_base_/models/tdsr_ddbpn-x4_ssd300-voc0712.py']
 
 model = dict(
+    # channels_last=False: the NCHW path the recorded studies ran (docs/study_*); NHWC, the
+    # DBPN default, is faster but rounds differently, and a retrained SR differs by training
+    # noise (docs/study_2026-12-07_speed/README.md).
     generator=dict(mid_channels=32, base_channels=16, num_stages=2, bicubic_residual=True,
-                   init_cfg=None),
+                   channels_last=False, init_cfg=None),
     task_loss=dict(checkpoint=None))
 train_cfg = dict(max_iters=300, val_interval=300)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))

@@ -9,8 +9,11 @@ train_dataloader = dict(batch_size=8, dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 model = dict(
+    # channels_last=False: the NCHW path the recorded studies ran (docs/study_*); NHWC, the
+    # DBPN default, is faster but rounds differently, and a retrained SR differs by training
+    # noise (docs/study_2026-12-07_speed/README.md).
     generator=dict(mid_channels=32, base_channels=16, num_stages=2, bicubic_residual=True,
-                   init_cfg=None),
+                   channels_last=False, init_cfg=None),
     pixel_loss=dict(loss_weight=1.0),
     # The study's prior: the C4 detector's backbone (its checkpoint is set by tools/run_study.py).
     feature_loss=dict(

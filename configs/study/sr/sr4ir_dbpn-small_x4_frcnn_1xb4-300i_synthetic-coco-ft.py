@@ -11,7 +11,7 @@ _base_ = ['../../_base_/default_runtime.py', '../../_base_/datasets/synthetic-co
 
 model = dict(
     generator=dict(_delete_=True, type='DBPN', scale=4, mid_channels=32, base_channels=16,
-                   num_stages=2, bicubic_residual=True),
+                   num_stages=2, bicubic_residual=True, channels_last=False),  # NCHW: as above
     detector=dict(
         config='fdsr_mm::study/detectors/faster-rcnn_r18-c16-fpn_1xb4-1000i_synthetic-coco.py'),
     tdp_start_iter=30)

@@ -5,6 +5,7 @@ from typing import Optional, Sequence, Tuple, Union
 
 from fdsr_mm.datasets.transforms.degradations import DEGRADATIONS
 from fdsr_mm.evaluation.image_quality import IQ_METRICS
+from fdsr_mm.models.generators.tiled_inference import AMP_DTYPES
 from fdsr_mm.utils.cli_errors import format_error
 
 #: Cache key of the default degradation (the paper's MATLAB-like bicubic); caches written before
@@ -101,6 +102,9 @@ class CascadeOptions:
             image when smaller). ``tile_pad`` None (default): the generator's declared
             ``receptive_field`` (DBPN: exact tiles), else 16 (approximate near seams); a pad
             below a declared field is refused. See :mod:`fdsr_mm.models.generators.tiled_inference`.
+        sr_amp: None (float32 SR), ``'bfloat16'`` or ``'float16'``: the model methods' SR runs
+            under autocast of that type (:func:`~fdsr_mm.apis.super_resolve_tensor`); its images
+            are cached apart (the cache key says so) and the table caption names it.
         device: SR device (``'cpu'``, ``'cuda'``, ``'cuda:1'``); default CUDA when available,
             else CPU. A CUDA device this machine does not have is refused.
         show_dir: Write Fig. 1-style panels (methods side by side, predicted boxes with score
@@ -134,6 +138,7 @@ class CascadeOptions:
     iq_metrics: Sequence[str] = IQ_METRICS
     tile: Optional[int] = 200
     tile_pad: Optional[int] = None
+    sr_amp: Optional[str] = None
     device: Optional[str] = None
     show_dir: Optional[str] = None
     show_num: Optional[int] = None
@@ -172,6 +177,9 @@ class CascadeOptions:
         self.compare = tuple(_compare_pair(p) for p in self.compare or ())
         if self.device is not None:
             check_device(self.device)
+        if self.sr_amp is not None and self.sr_amp not in AMP_DTYPES:
+            raise CascadeError(f'Unknown SR autocast type {self.sr_amp!r} (--sr-amp): choose '
+                               f'from {" ".join(AMP_DTYPES)}.')
         if self.degradation not in DEGRADATIONS:
             raise CascadeError(f'Unknown degradation {self.degradation!r} (--degradation): '
                                f'choose from {" ".join(DEGRADATIONS)}.')

@@ -307,7 +307,7 @@ def make_result(setup: Setup, images: Images, detector: Detector, sr: SRImages,
         degradation_name=o.degradation, degradation_seed=(
             o.degradation_seed if DEGRADATIONS[o.degradation].seeded else None),
         hr_size=list(o.hr_size) if o.hr_size else None,
-        tiling=dict(tile=o.tile, tile_pad=o.tile_pad),
+        tiling=dict(tile=o.tile, tile_pad=o.tile_pad, amp=o.sr_amp),
         dataset=dict(type=images.ds_type, data_root=setup.ds_cfg.get('data_root'),
                      ann_file=setup.ds_cfg.get('ann_file'), num_listed=images.num_listed,
                      num_images=len(images.data_list), num_evaluated=len(sr.index),

@@ -46,7 +46,8 @@ def sr_tiling(method: SRMethod, generator, opts: CascadeOptions) -> Optional[dic
     Returns:
         dict: ``tile`` (LR px or None: whole images), ``tile_pad`` (LR px, None without tiles),
         ``exact`` (True: tiles equal whole-image SR to float rounding; None: unknown, the
-        generator declares no receptive field) and ``tag`` (its part of the cache key).
+        generator declares no receptive field), ``amp`` (``opts.sr_amp``) and ``tag`` (its part
+        of the cache key, ``-bfloat16``/``-float16`` appended under autocast).
 
     Raises:
         CascadeError: ``opts.tile_pad`` is smaller than the declared receptive field.
@@ -55,8 +56,9 @@ def sr_tiling(method: SRMethod, generator, opts: CascadeOptions) -> Optional[dic
         return None
     if generator is None:
         raise ValueError(f'The tiling of method {method.name!r} needs its built generator.')
+    amp = dict(amp=opts.sr_amp, tag_suffix=f'-{opts.sr_amp}' if opts.sr_amp else '')
     if opts.tile is None:
-        return dict(tile=None, tile_pad=None, exact=True, tag='whole')
+        return _tiling(tile=None, tile_pad=None, exact=True, tag='whole', **amp)
     rf = declared_receptive_field(generator)
     pad = default_tile_pad(generator) if opts.tile_pad is None else opts.tile_pad
     if rf is not None and pad < rf:
@@ -65,8 +67,12 @@ def sr_tiling(method: SRMethod, generator, opts: CascadeOptions) -> Optional[dic
             f'of method {method.name!r}: its tiles would differ from whole-image SR near the '
             'seams', '--tile-pad', f'leave --tile-pad out (it is then {rf}), pass {rf} or more, '
             'or --tile 0 for whole images'))
-    return dict(tile=opts.tile, tile_pad=pad, exact=True if rf is not None else None,
-                tag=f'tile{opts.tile}pad{pad}')
+    return _tiling(tile=opts.tile, tile_pad=pad, exact=True if rf is not None else None,
+                   tag=f'tile{opts.tile}pad{pad}', **amp)
+
+
+def _tiling(tag: str, tag_suffix: str, **fields) -> dict:
+    return dict(fields, tag=tag + tag_suffix)
 
 
 def sr_image_dir(method: SRMethod, prep_dir: str, opts: CascadeOptions, generator=None) -> str:
@@ -100,7 +106,7 @@ def _upsample(method: SRMethod, generator, lr: np.ndarray, opts: CascadeOptions,
         return bicubic_upsample(lr, opts.scale)
     tiling = sr_tiling(method, generator, opts)
     return super_resolve_image(generator, lr, opts.scale, tile=tiling['tile'],
-                               tile_pad=tiling['tile_pad'], device=device)
+                               tile_pad=tiling['tile_pad'], device=device, amp=tiling['amp'])
 
 
 def super_resolve_items(method: SRMethod, items, num: int, image_dir: str, opts: CascadeOptions,

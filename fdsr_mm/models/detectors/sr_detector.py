@@ -29,7 +29,8 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 
 from fdsr_mm.models.generators.builder import build_sr_generator
-from fdsr_mm.models.generators.tiled_inference import quantise, super_resolve_tensor
+from fdsr_mm.models.generators.tiled_inference import (AMP_DTYPES, quantise,
+                                                       super_resolve_tensor)
 from fdsr_mm.utils.checkpoints.detector import read_checked_detector_state
 from fdsr_mm.utils.checkpoints.finite import check_finite_state_dict
 from fdsr_mm.utils.checkpoints.fit import WeightsMismatchError, check_state_fits, source_of
@@ -58,8 +59,10 @@ class SRDetector(BaseDetector):
             ``generator`` (a generator config dict instead), built by
             :func:`fdsr_mm.models.generators.build_sr_generator`; plus ``scale`` (int, the
             generator's
-            factor), ``tile`` (LR tile size or None for whole images) and ``tile_pad`` (LR context
-            pixels; None: the generator's receptive field, which makes tiles exact).
+            factor), ``tile`` (LR tile size or None for whole images), ``tile_pad`` (LR context
+            pixels; None: the generator's receptive field, which makes tiles exact) and ``amp``
+            (None: float32; ``'bfloat16'``/``'float16'``: the SR runs under autocast of that
+            type, see :func:`~fdsr_mm.models.generators.tiled_inference.super_resolve_tensor`).
         detector_checkpoint (str, optional): mmdet checkpoint of ``detector`` (exactly the
             detector's weights, all finite). None when the weights come from a packed SRDetector
             checkpoint (``DetInferencer(..., weights=...)``, ``load_from``).
@@ -88,6 +91,10 @@ class SRDetector(BaseDetector):
         if self.scale < 1:
             raise ValueError(f"SRDetector: sr['scale'] must be >= 1, got {sr.get('scale')}.")
         self.tile, self.tile_pad = sr.get('tile', None), sr.get('tile_pad', None)
+        self.amp = sr.get('amp', None)
+        if self.amp is not None and self.amp not in AMP_DTYPES:
+            raise ValueError(f"SRDetector: sr['amp'] must be None or one of {tuple(AMP_DTYPES)}, "
+                             f'got {self.amp!r}.')
         self.sr_coords = sr_coords
         self.generator = build_sr_generator(sr.get('config'), sr.get('checkpoint'),
                                             sr.get('generator'), 'model.sr.checkpoint')
@@ -191,7 +198,7 @@ class SRDetector(BaseDetector):
     def super_resolve(self, lr: torch.Tensor) -> np.ndarray:
         """One LR image (3, h, w) RGB float 0-255 -> SR (h*s, w*s, 3) BGR uint8 (a loaded file)."""
         sr = quantise(super_resolve_tensor(self.generator, lr[None] / 255., self.scale,
-                                           self.tile, self.tile_pad))[0]
+                                           self.tile, self.tile_pad, self.amp))[0]
         return np.ascontiguousarray(sr.flip(0).permute(1, 2, 0).cpu().numpy())
 
     def _detector_batch(self, batch_inputs: torch.Tensor,

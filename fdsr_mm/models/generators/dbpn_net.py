@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
+from torch.utils.checkpoint import checkpoint
 
 from mmagic.registry import MODELS
 
@@ -127,6 +128,10 @@ class DBPN(BaseModule):
             behind every transposed convolution); outputs equal the NCHW ones to float
             rounding (about 1e-7). The phase path is measured slower in NHWC: with
             ``deconv_impl='phase'`` the maps stay NCHW.
+        with_cp (bool): Activation checkpointing (as mmdet's ``with_cp``): in training, each
+            projection unit keeps only its input and recomputes its inner maps in the backward
+            pass, trading about a third more compute for memory
+            (``benchmarks/bench_memory.py`` measures both). Same outputs and gradients.
         init_cfg (dict, optional): mmengine initialisation config (e.g. a ``Pretrained`` one).
 
     Input: (N, 3, h, w), RGB in [0, 1]. Output: (N, 3, h*scale, w*scale), RGB, nominally in
@@ -143,6 +148,7 @@ class DBPN(BaseModule):
                  bicubic_residual: bool = False,
                  deconv_impl: str = 'native',
                  channels_last: bool = True,
+                 with_cp: bool = False,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if scale not in PROJECTION_GEOMETRY:
@@ -154,6 +160,7 @@ class DBPN(BaseModule):
         self.dense = dense
         self.bicubic_residual = bicubic_residual
         self.channels_last = channels_last and deconv_impl == 'native'
+        self.with_cp = with_cp
         geometry = PROJECTION_GEOMETRY[scale]
 
         self.feat0 = ConvBlock(in_channels, mid_channels, 3, 1, 1)
@@ -188,6 +195,13 @@ class DBPN(BaseModule):
         """HR maps down-projection t sees: the t earlier up outputs when dense (t >= 2)."""
         return t if (self.dense and t >= 2) else 1
 
+    def _unit(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """Run projection unit ``name``, checkpointed when ``with_cp`` and training."""
+        unit = getattr(self, name)
+        if self.with_cp and self.training and torch.is_grad_enabled():
+            return checkpoint(unit, x, use_reentrant=False)
+        return unit(x)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(N, 3, h, w) RGB [0, 1] -> (N, 3, h*scale, w*scale) RGB, not clamped, contiguous."""
         if self.channels_last:
@@ -200,10 +214,10 @@ class DBPN(BaseModule):
                 up_in = feat
             else:
                 up_in = torch.cat(lows, 1) if self._up_inputs(t) > 1 else lows[0]
-            highs.insert(0, getattr(self, f'up{t}')(up_in))
+            highs.insert(0, self._unit(f'up{t}', up_in))
             if t < self.num_stages:
                 down_in = torch.cat(highs, 1) if self._down_inputs(t) > 1 else highs[0]
-                lows.insert(0, getattr(self, f'down{t}')(down_in))
+                lows.insert(0, self._unit(f'down{t}', down_in))
         out = self.output_conv(torch.cat(highs, 1))
         if self.bicubic_residual:
             out = out + F.interpolate(x, scale_factor=self.scale, mode='bicubic',

@@ -74,10 +74,15 @@ def measure_receptive_field(generator: torch.nn.Module, scale: int, max_radius: 
     return None if radius > max_radius else radius
 
 
+#: The autocast types of ``super_resolve_tensor(amp=...)``.
+AMP_DTYPES = {'bfloat16': torch.bfloat16, 'float16': torch.float16}
+
+
 @torch.no_grad()
 def super_resolve_tensor(generator: torch.nn.Module, lr: torch.Tensor, scale: int,
                          tile: Optional[int] = None,
-                         tile_pad: Optional[int] = None) -> torch.Tensor:
+                         tile_pad: Optional[int] = None,
+                         amp: Optional[str] = None) -> torch.Tensor:
     """Run ``generator`` on ``lr``, whole or in tiles.
 
     Args:
@@ -87,10 +92,18 @@ def super_resolve_tensor(generator: torch.nn.Module, lr: torch.Tensor, scale: in
         tile: LR tile size, or None for whole-image inference.
         tile_pad: LR pixels of context around each tile; None: :func:`default_tile_pad` (the
             generator's declared receptive field, which makes tiling exact, else 16).
+        amp: None (float32), or ``'bfloat16'`` / ``'float16'``: the generator runs under
+            ``torch.autocast`` of that type on ``lr``'s device (:data:`AMP_DTYPES`); the output is
+            float32 again. ``benchmarks/bench_amp.py`` reports its speed and PSNR cost.
 
     Returns:
-        Tensor: (N, 3, h*scale, w*scale), RGB, as the generator returns it (not clamped).
+        Tensor: (N, 3, h*scale, w*scale), float32 RGB, as the generator returns it (not clamped).
     """
+    if amp is not None:
+        if amp not in AMP_DTYPES:
+            raise ValueError(f'amp must be None or one of {tuple(AMP_DTYPES)}, got {amp!r}')
+        with torch.autocast(lr.device.type, dtype=AMP_DTYPES[amp]):
+            return super_resolve_tensor(generator, lr, scale, tile, tile_pad).float()
     n, c, h, w = lr.shape
     if tile is None or (h <= tile and w <= tile):
         out = generator(lr)

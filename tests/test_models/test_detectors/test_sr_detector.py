@@ -143,3 +143,19 @@ def test_tiled_dbpn_sr_equals_the_whole_image_by_default(tiny):
     whole, tiled = models[None].super_resolve(lr), models[12].super_resolve(lr)
     assert whole.shape == (120, 144, 3) and whole.dtype == np.uint8
     np.testing.assert_array_equal(tiled, whole)
+    # sr.amp (issue 22): the same SR under bfloat16 autocast, a few grey levels off at most
+    models[12].amp = 'bfloat16'
+    amp = models[12].super_resolve(lr).astype(int)
+    assert amp.shape == whole.shape and 0 < np.abs(amp - whole).max() <= 8
+
+
+def test_sr_amp_of_an_unknown_type_is_refused(tiny):
+    from fdsr_mm.models import SRDetector
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    det = Config.fromfile(tiny['det_cfg'])
+    with pytest.raises(ValueError, match="sr\\['amp'\\] must be None or one of"), \
+            DefaultScope.overwrite_default_scope('mmdet'):
+        SRDetector(detector=det.model, detector_test_pipeline=det.test_pipeline,
+                   sr=dict(generator=dict(type='InterpolationSR', scale=1), scale=1,
+                           amp='float8'))

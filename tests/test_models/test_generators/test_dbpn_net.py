@@ -75,3 +75,35 @@ def test_channels_last_gives_the_nchw_output_and_gradients_from_the_same_weights
 
 def test_phase_deconvolutions_keep_the_maps_nchw():
     assert not DBPN(mid_channels=8, base_channels=4, num_stages=2, deconv_impl='phase').channels_last
+
+
+def _saved_bytes(net, x):
+    """Bytes of the tensors autograd keeps for the backward pass of ``net(x)``."""
+    total = 0
+
+    def pack(t):
+        nonlocal total
+        total += t.numel() * t.element_size()
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        out = net(x)
+    return out, total
+
+
+def test_with_cp_keeps_less_for_backward_and_gives_the_same_gradients():
+    torch.manual_seed(0)
+    kw = dict(mid_channels=16, base_channels=8, num_stages=3)
+    plain, cp = DBPN(**kw), DBPN(with_cp=True, **kw)
+    cp.load_state_dict(plain.state_dict())
+    x = torch.rand(2, 3, 12, 12)
+    out_p, saved_p = _saved_bytes(plain, x)
+    out_c, saved_c = _saved_bytes(cp, x)
+    assert saved_c < 0.6 * saved_p  # the units' inner maps are recomputed, not kept
+    torch.testing.assert_close(out_c, out_p, rtol=0, atol=0)
+    out_p.square().mean().backward()
+    out_c.square().mean().backward()
+    for (name, p), q in zip(plain.named_parameters(), cp.parameters()):
+        torch.testing.assert_close(q.grad, p.grad, rtol=1e-5, atol=1e-7, msg=name)
+    cp.eval()
+    with torch.no_grad():  # no checkpointing outside training
+        torch.testing.assert_close(cp(x), plain.eval()(x), rtol=0, atol=0)
