@@ -56,9 +56,9 @@ def sr_tiling(method: SRMethod, generator, opts: CascadeOptions) -> Optional[dic
         return None
     if generator is None:
         raise ValueError(f'The tiling of method {method.name!r} needs its built generator.')
-    amp = dict(amp=opts.sr_amp, tag_suffix=f'-{opts.sr_amp}' if opts.sr_amp else '')
+    amp = f'-{opts.sr_amp}' if opts.sr_amp else ''  # autocast SR is cached apart
     if opts.tile is None:
-        return _tiling(tile=None, tile_pad=None, exact=True, tag='whole', **amp)
+        return dict(tile=None, tile_pad=None, exact=True, amp=opts.sr_amp, tag='whole' + amp)
     rf = declared_receptive_field(generator)
     pad = default_tile_pad(generator) if opts.tile_pad is None else opts.tile_pad
     if rf is not None and pad < rf:
@@ -67,12 +67,8 @@ def sr_tiling(method: SRMethod, generator, opts: CascadeOptions) -> Optional[dic
             f'of method {method.name!r}: its tiles would differ from whole-image SR near the '
             'seams', '--tile-pad', f'leave --tile-pad out (it is then {rf}), pass {rf} or more, '
             'or --tile 0 for whole images'))
-    return _tiling(tile=opts.tile, tile_pad=pad, exact=True if rf is not None else None,
-                   tag=f'tile{opts.tile}pad{pad}', **amp)
-
-
-def _tiling(tag: str, tag_suffix: str, **fields) -> dict:
-    return dict(fields, tag=tag + tag_suffix)
+    return dict(tile=opts.tile, tile_pad=pad, exact=True if rf is not None else None,
+                amp=opts.sr_amp, tag=f'tile{opts.tile}pad{pad}{amp}')
 
 
 def sr_image_dir(method: SRMethod, prep_dir: str, opts: CascadeOptions, generator=None) -> str:
