@@ -25,7 +25,7 @@ import os.path as osp
 import numpy as np
 import torch
 
-from _timing import median_seconds  # benchmarks/ (the script's folder)
+from _bench_common import median_seconds, write_record  # benchmarks/ (the script's folder)
 
 SCALE = 4
 
@@ -140,9 +140,7 @@ def main(argv=None) -> int:
         for name, mean, diff, vs in rows:
             lines.append(f'| {name} | {mean:.3f} | {diff} | {vs} |')
             print(lines[-1], flush=True)
-    if args.out:
-        from fdsr_mm.utils.io import atomic_write_text
-        atomic_write_text(args.out, '\n'.join(lines) + '\n')
+    write_record(args.out, lines)
     return 0
 
 

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from _timing import median_seconds  # benchmarks/ (the script's folder)
+from _bench_common import median_seconds, write_record  # benchmarks/ (the script's folder)
 
 CL = torch.channels_last
 #: The D-DBPN variants compared, all with the same weights: DBPN keyword arguments.
@@ -159,9 +159,7 @@ def main(argv=None) -> int:
               f'LR {args.lr_size} px, FDSR step batch {args.step_batch} (HR 160 / LR 40); rows '
               f'without a malloc note ran with glibc as it comes, then tune_cpu_malloc()')
     print(header)
-    if args.out:
-        from fdsr_mm.utils.io import atomic_write_text
-        atomic_write_text(args.out, '\n'.join([header, ''] + lines) + '\n')
+    write_record(args.out, [header, ''] + lines)
     return 0
 
 

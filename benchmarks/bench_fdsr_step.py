@@ -20,7 +20,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 
 import fdsr_mm  # noqa: F401
-from _timing import median_seconds  # benchmarks/ (the script's folder)
+from _bench_common import median_seconds  # benchmarks/ (the script's folder)
 from mmagic.registry import MODELS
 from mmagic.structures import DataSample
 

@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+from _bench_common import write_record  # benchmarks/ (the script's folder)
+
 VARIANTS = {'float32': dict(with_cp=False, amp=False),
             'float32, with_cp': dict(with_cp=True, amp=False),
             'autocast': dict(with_cp=False, amp=True),
@@ -110,9 +112,7 @@ def main(argv=None) -> int:
         lines.append(f"| {label} | {r['peak'] / gib:.2f} | {step / gib:.2f} | {saved} | "
                      f"{r['seconds']:.1f} |" + ('' if r['finite'] else ' (loss not finite)'))
         print(lines[-1], flush=True)
-    if args.out:
-        from fdsr_mm.utils.io import atomic_write_text
-        atomic_write_text(args.out, '\n'.join(lines) + '\n')
+    write_record(args.out, lines)
     return 0
 
 

@@ -6,8 +6,8 @@
 ``--amp`` trains in float16 with a loss scale on a GPU, in bfloat16 autocast on a CPU.
 A fault the user can fix (missing config or dataset folder, AmpOptimWrapper without a GPU,
 --auto-scale-lr without auto_scale_lr, a registry typo, an undecodable image, a refused or
-corrupt checkpoint, a NaN loss) is one line, ``train: error: <what> (<where>): <fix>``, and exit code 2; Ctrl-C is one
-line and exit code 130 (``fdsr_mm.utils.run_tool``).
+corrupt checkpoint, a NaN loss) is one line, ``train: error: <what> (<where>): <fix>``, and exit
+code 2; Ctrl-C is one line and exit code 130 (``fdsr_mm.utils.run_tool``).
 """
 import argparse
 import os

@@ -9,5 +9,6 @@ from fdsr_mm.engine.resume import (ResumeError, checkpoint_problem, latest_intac
                                    resolve_resume)
 
 __all__ = ['BF16AutocastOptimWrapper', 'LOAD_FROM_PARTIAL', 'CheckpointFitHook',
-           'NonFiniteLossHook', 'ResumeError', 'check_optimizer_fits', 'enable_amp', 'checkpoint_problem', 'install_checkpoint_fit_check',
-           'latest_intact_checkpoint', 'resolve_resume']
+           'NonFiniteLossHook', 'ResumeError', 'check_optimizer_fits', 'checkpoint_problem',
+           'enable_amp', 'install_checkpoint_fit_check', 'latest_intact_checkpoint',
+           'resolve_resume']

@@ -2,8 +2,8 @@
 
 Each turns a fault the user can fix into one :class:`~fdsr_mm.utils.cli_errors.ToolError` line
 (``train: error: <what> (<where>): <fix>``, exit 2) instead of a traceback hundreds of lines into
-the run: a missing config, an ``AmpOptimWrapper`` without a GPU, ``--auto-scale-lr`` without ``auto_scale_lr``
-in the config, a dataset folder that does not exist (with the command that generates the
+the run: a missing config, an ``AmpOptimWrapper`` without a GPU, ``--auto-scale-lr`` without
+``auto_scale_lr`` in the config, a dataset folder that does not exist (with the command that generates the
 synthetic ones), a registry name with a typo (with the nearest registered names) and an error
 re-raised from a DataLoader worker (its original one-line message, without the worker's
 traceback).

@@ -74,13 +74,14 @@ def doc_commands(doc):
 
 
 def tool_of(cmd):
-    """(tool script, its arguments) of a command, or (None, None) for shell/setup commands."""
+    """(tool or benchmark script, its arguments) of a command, or (None, None) for shell/setup
+    commands."""
     if cmd[0] == 'mim':
         script = {'train': 'tools/train.py', 'test': 'tools/test.py'}[cmd[1]]
         assert cmd[2] == 'fdsr_mm', cmd
         return script, cmd[3:]
     for i, tok in enumerate(cmd):
-        if tok.startswith('tools/') and tok.endswith('.py'):
+        if tok.startswith(('tools/', 'benchmarks/')) and tok.endswith('.py'):
             return tok, cmd[i + 1:]
     return None, None
 

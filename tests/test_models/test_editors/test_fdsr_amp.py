@@ -23,10 +23,13 @@ def test_the_generator_and_the_prior_run_in_bfloat16_inside_the_context(tiny_c4_
     assert isinstance(optim, BF16AutocastOptimWrapper)
     data = model.data_preprocessor(batch(), training=True)
     seen = {}
-    hooks = [model.generator.feat0.conv.register_forward_hook(
-                 lambda m, i, o: seen.setdefault('generator', o.dtype)),
-             model.feature_loss.extractor.register_forward_hook(
-                 lambda m, i, o: seen.setdefault('prior', _first(o).dtype))]
+
+    def record(name):
+        def hook(module, inputs, output):  # returns None: the output is kept
+            seen.setdefault(name, _first(output).dtype)
+        return hook
+    hooks = [model.generator.feat0.conv.register_forward_hook(record('generator')),
+             model.feature_loss.extractor['backbone'].register_forward_hook(record('prior'))]
     with optim.optim_context(model):
         losses = model(**data, mode='loss')
     for h in hooks:

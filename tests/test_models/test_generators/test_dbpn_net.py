@@ -74,7 +74,8 @@ def test_channels_last_gives_the_nchw_output_and_gradients_from_the_same_weights
 
 
 def test_phase_deconvolutions_keep_the_maps_nchw():
-    assert not DBPN(mid_channels=8, base_channels=4, num_stages=2, deconv_impl='phase').channels_last
+    net = DBPN(mid_channels=8, base_channels=4, num_stages=2, deconv_impl='phase')
+    assert not net.channels_last
 
 
 def _saved_bytes(net, x):
