@@ -237,7 +237,8 @@ def test_ctrl_c_is_one_line_and_the_rerun_keeps_what_was_finished(tiny, tmp_path
     src = tmp_path / 'in'
     src.mkdir()
     lr = [cv2.imread(f) for f in _lr_files(tiny)]
-    num = 200  # enough that the run cannot finish between the 2nd output and the SIGINT
+    num = 600  # enough that the run cannot finish between the 2nd output and the SIGINT, even
+    # with the test process stalled for seconds late in a long suite (the tools got faster)
     for i in range(num):
         cv2.imwrite(str(src / f'im{i:03d}.png'), np.roll(lr[i % 3], i, axis=1))
     out = tmp_path / 'out'
@@ -245,7 +246,9 @@ def test_ctrl_c_is_one_line_and_the_rerun_keeps_what_was_finished(tiny, tmp_path
         [sys.executable, osp.join(REPO_ROOT, 'tools', 'sr_detect.py'), tiny['cfg'], str(src),
          '--out-dir', str(out), '--device', 'cpu', '--score-thr', '0.0', '--no-progress'],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(tmp_path),
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
+        env=dict(os.environ, OMP_NUM_THREADS='1'),
+        # a shell's Ctrl-C: the default SIGINT action, whatever this process inherited
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 240
     while time.time() < deadline and proc.poll() is None and \
             len(glob.glob(str(out / 'preds' / '*.json'))) < 2:
